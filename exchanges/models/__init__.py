@@ -1,0 +1,1 @@
+from .lists import ListRow, ListState, MonthlyList, Movement, Sex, Status  # noqa: F401

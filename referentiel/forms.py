@@ -1,0 +1,22 @@
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+
+
+class EmailAuthenticationForm(AuthenticationForm):
+    username = forms.EmailField(
+        label="Adresse e-mail professionnelle",
+        widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "username", "class": "fr-input"}),
+    )
+    password = forms.CharField(
+        label="Mot de passe",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password", "class": "fr-password__input fr-input"}),
+    )
+
+    error_messages = {
+        "invalid_login": "Adresse e-mail ou mot de passe incorrect.",
+        "inactive": "Ce compte est désactivé.",
+    }
+
+    def clean_username(self):
+        return self.cleaned_data["username"].strip().lower()

@@ -1,0 +1,21 @@
+"""ProConnect / OpenID Connect login, switched on by OIDC_ENABLED and its variables.
+
+An identity provider only proves who the person is: the agent must already exist (matched
+by e-mail, case-insensitively) and keeps exactly the habilitations granted here.
+"""
+
+from mozilla_django_oidc.auth import OIDCAuthenticationBackend
+
+
+class AgentOIDCBackend(OIDCAuthenticationBackend):
+    def filter_users_by_claims(self, claims):
+        email = (claims.get("email") or "").strip()
+        if not email:
+            return self.UserModel.objects.none()
+        return self.UserModel.objects.filter(email__iexact=email, is_active=True)
+
+    def create_user(self, claims):  # never reached: OIDC_CREATE_USER is False
+        return None
+
+    def update_user(self, user, claims):
+        return user

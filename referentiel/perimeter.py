@@ -1,0 +1,189 @@
+"""The perimeter rule, in one place.
+
+Every view, export, task and API endpoint asks this module which départements a user may
+see *for a given purpose* (a capability). Nothing else in the code base decides it.
+
+- A user's habilitations are read once per request (cached on the user object, which Django
+  builds anew for every request): an expired or revoked habilitation stops working at the
+  next request, also inside an open session.
+- A role gives capabilities; a habilitation gives a set of départements (its own list, every
+  département of its DT, or all of them for OFII headquarters).
+- An object outside the perimeter is answered with 404 (its existence is not revealed) and
+  the attempt is written to the audit log.
+"""
+
+from enum import StrEnum
+
+from django.db.models import Q
+from django.http import Http404
+
+from .models import Habilitation, Role
+
+
+class Capability(StrEnum):
+    SUBMIT_LIST = "submit_list"  # upload, correct, validate the monthly list
+    READ_EXTRACT = "read_extract"  # download the SIAO → OFII archive and reveal its password
+    UPLOAD_REVERSE_FLOW = "upload_reverse_flow"  # OFII → SIAO file
+    READ_REVERSE_FLOW = "read_reverse_flow"  # SIAO agents habilitated by the prefect
+    VIEW_MEETINGS = "view_meetings"  # agenda and outcomes of the commission
+    MANAGE_MEETINGS = "manage_meetings"  # schedule, invite, record outcomes, minutes
+    NATIONAL_DASHBOARD = "national_dashboard"
+    VIEW_AUDIT = "view_audit"
+    ADMINISTER = "administer"
+
+
+ROLE_CAPABILITIES = {
+    Role.SIAO: {Capability.SUBMIT_LIST, Capability.VIEW_MEETINGS},
+    Role.SIAO_DNA: {Capability.READ_REVERSE_FLOW},
+    Role.DT: {
+        Capability.READ_EXTRACT,
+        Capability.UPLOAD_REVERSE_FLOW,
+        Capability.VIEW_MEETINGS,
+        Capability.MANAGE_MEETINGS,
+    },
+    Role.SIEGE: {
+        Capability.READ_EXTRACT,
+        Capability.UPLOAD_REVERSE_FLOW,
+        Capability.VIEW_MEETINGS,
+        Capability.MANAGE_MEETINGS,
+        Capability.NATIONAL_DASHBOARD,
+        Capability.VIEW_AUDIT,
+    },
+    Role.PREFECTURE: {Capability.VIEW_MEETINGS, Capability.MANAGE_MEETINGS},
+    Role.ADMIN: {Capability.ADMINISTER, Capability.VIEW_AUDIT},
+}
+
+# Capabilities that are not about départements (no nominative data behind them).
+GLOBAL_CAPABILITIES = {Capability.NATIONAL_DASHBOARD, Capability.VIEW_AUDIT, Capability.ADMINISTER}
+
+_CACHE_ATTR = "_active_habilitations_cache"
+
+
+def active_habilitations(user):
+    """The user's valid habilitations today, read once per user object (i.e. per request)."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return []
+    cached = getattr(user, _CACHE_ATTR, None)
+    if cached is None:
+        cached = list(
+            Habilitation.objects.active()
+            .filter(agent_id=user.pk)
+            .select_related("dt")
+            .prefetch_related("departements")
+        )
+        setattr(user, _CACHE_ATTR, cached)
+    return cached
+
+
+def forget(user):
+    """Drop the per-request cache (after a habilitation change in the same request)."""
+    if hasattr(user, _CACHE_ATTR):
+        delattr(user, _CACHE_ATTR)
+
+
+def roles(user):
+    return {Role(h.role) for h in active_habilitations(user)}
+
+
+def capabilities(user):
+    caps = set()
+    for role in roles(user):
+        caps |= ROLE_CAPABILITIES[role]
+    return caps
+
+
+def has_capability(user, capability):
+    return Capability(capability) in capabilities(user)
+
+
+def departement_filter(user, capability):
+    """A Q on Departement selecting what ``user`` may see for ``capability``."""
+    capability = Capability(capability)
+    q = Q(pk__in=[])
+    for hab in active_habilitations(user):
+        if capability not in ROLE_CAPABILITIES[Role(hab.role)]:
+            continue
+        if hab.role == Role.SIEGE:
+            return Q()
+        if hab.role == Role.DT:
+            q |= Q(dt_id=hab.dt_id)
+        elif hab.role in (Role.SIAO, Role.SIAO_DNA, Role.PREFECTURE):
+            q |= Q(pk__in=[d.pk for d in hab.departements.all()])
+    return q
+
+
+def visible_departements(user, capability):
+    from .models import Departement
+
+    return Departement.objects.visible_to(user, capability)
+
+
+def can_access_departement(user, capability, departement):
+    return visible_departements(user, capability).filter(pk=departement.pk).exists()
+
+
+class PerimeterQuerySet:
+    """Mixin for nominative querysets: ``Model.objects.visible_to(user, capability)``.
+
+    ``perimeter_lookup`` names the path from the model to its Departement.
+    """
+
+    perimeter_lookup = "departement"
+
+    def visible_to(self, user, capability):
+        from .models import Departement
+
+        visible = Departement.objects.visible_to(user, capability)
+        return self.filter(**{f"{self.perimeter_lookup}__in": visible.values("pk")})
+
+
+def get_in_perimeter_or_404(request, queryset, capability, **lookup):
+    """Fetch one object inside the user's perimeter. Outside it: 404 and an audit entry."""
+    from siao_ofii.audit.models import AuditAction
+    from siao_ofii.audit.services import record
+
+    visible = queryset.visible_to(request.user, capability)
+    try:
+        return visible.get(**lookup)
+    except queryset.model.DoesNotExist:
+        outside = queryset.filter(**lookup).first()
+        if outside is not None:
+            record(
+                AuditAction.PERIMETER_DENIED,
+                request=request,
+                obj=outside,
+                departement=_departement_code(outside),
+                capability=str(capability),
+                path=request.path,
+            )
+        raise Http404("Objet introuvable.")
+
+
+def departement_in_perimeter_or_404(request, capability, code):
+    """The Departement ``code`` if the user may see it for ``capability``; else 404 + audit."""
+    from siao_ofii.audit.models import AuditAction
+    from siao_ofii.audit.services import record
+
+    from .models import Departement
+
+    dep = Departement.objects.visible_to(request.user, capability).filter(code=code).first()
+    if dep is None:
+        if Departement.objects.filter(code=code).exists():
+            record(
+                AuditAction.PERIMETER_DENIED,
+                request=request,
+                departement=code,
+                capability=str(capability),
+                path=request.path,
+            )
+        raise Http404("Département introuvable.")
+    return dep
+
+
+def _departement_code(obj):
+    from .models import Departement
+
+    if isinstance(obj, Departement):
+        return obj.code
+    dep = getattr(obj, "departement", None)
+    return getattr(dep, "code", "")

@@ -1,0 +1,22 @@
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.dispatch import receiver
+
+from .models import AuditAction
+from .services import record
+
+
+@receiver(user_logged_in)
+def on_login(sender, request, user, **kwargs):
+    record(AuditAction.LOGIN_SUCCESS, request=request, actor=user)
+
+
+@receiver(user_logged_out)
+def on_logout(sender, request, user, **kwargs):
+    if user is not None:
+        record(AuditAction.LOGOUT, request=request, actor=user)
+
+
+@receiver(user_login_failed)
+def on_login_failed(sender, credentials, request=None, **kwargs):
+    email = (credentials or {}).get("username") or (credentials or {}).get("email") or ""
+    record(AuditAction.LOGIN_FAILURE, request=request, attempted_email=str(email)[:254])

@@ -1,0 +1,50 @@
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
+from django.urls import include, path
+
+from referentiel.forms import EmailAuthenticationForm
+from referentiel.middleware import habilitation_exempt
+
+from . import views
+from .audit import views as audit_views
+
+
+def public(view):
+    return habilitation_exempt(login_not_required(view))
+
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path(
+        "connexion/",
+        public(auth_views.LoginView.as_view(authentication_form=EmailAuthenticationForm, redirect_authenticated_user=True)),
+        name="login",
+    ),
+    path("deconnexion/", public(auth_views.LogoutView.as_view()), name="logout"),
+    path("connexion/second-facteur/", views.second_factor, name="second_factor"),
+    path("mot-de-passe/oubli/", public(auth_views.PasswordResetView.as_view()), name="password_reset"),
+    path("mot-de-passe/oubli/envoye/", public(auth_views.PasswordResetDoneView.as_view()), name="password_reset_done"),
+    path(
+        "mot-de-passe/nouveau/<uidb64>/<token>/",
+        public(auth_views.PasswordResetConfirmView.as_view()),
+        name="password_reset_confirm",
+    ),
+    path(
+        "mot-de-passe/nouveau/termine/",
+        public(auth_views.PasswordResetCompleteView.as_view()),
+        name="password_reset_complete",
+    ),
+    path("mentions-legales/", views.legal_notice, name="legal_notice"),
+    path("accessibilite/", views.accessibility, name="accessibility"),
+    path("donnees-personnelles/", views.personal_data, name="personal_data"),
+    path("journal/", audit_views.audit_list, name="audit_list"),
+    path("journal/export.csv", audit_views.audit_export, name="audit_export"),
+    path("listes/", include("exchanges.urls")),
+    path("commissions/", include("meetings.urls")),
+    path("admin/", admin.site.urls),
+]
+
+if settings.OIDC_ENABLED:
+    urlpatterns.append(path("oidc/", include("mozilla_django_oidc.urls")))

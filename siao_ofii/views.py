@@ -1,0 +1,94 @@
+"""Cross-cutting pages: home per role, public information pages, second factor."""
+
+import base64
+
+import segno
+from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_http_methods
+from django_otp import login as otp_login
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from referentiel.middleware import habilitation_exempt
+from referentiel.models import Departement
+from referentiel.perimeter import Capability, active_habilitations, has_capability, visible_departements
+from siao_ofii.audit.models import AuditAction
+from siao_ofii.audit.services import record
+
+
+def home(request):
+    user = request.user
+    habilitations = active_habilitations(user)
+    sections = {}
+    for cap in (Capability.SUBMIT_LIST, Capability.READ_EXTRACT, Capability.READ_REVERSE_FLOW,
+                Capability.VIEW_MEETINGS):
+        if has_capability(user, cap):
+            sections[cap.value] = list(visible_departements(user, cap).select_related("dt"))
+    context = {
+        "habilitations": habilitations,
+        "sections": sections,
+        "is_national": has_capability(user, Capability.NATIONAL_DASHBOARD),
+        "is_admin": has_capability(user, Capability.ADMINISTER),
+        "departements_without_dt": [],
+    }
+    if context["is_national"] or context["is_admin"]:
+        context["departements_without_dt"] = list(Departement.objects.without_dt())
+    return render(request, "home.html", context)
+
+
+def _public(template, title):
+    @login_not_required
+    @habilitation_exempt
+    def view(request):
+        return render(request, template, {"title": title})
+
+    return view
+
+
+legal_notice = _public("pages/mentions_legales.html", "Mentions légales")
+accessibility = _public("pages/accessibilite.html", "Déclaration d’accessibilité")
+personal_data = _public("pages/donnees_personnelles.html", "Données personnelles")
+
+
+def _safe_next(request, default="/"):
+    nxt = request.POST.get("next") or request.GET.get("next") or default
+    if url_has_allowed_host_and_scheme(nxt, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return nxt
+    return default
+
+
+@habilitation_exempt
+@require_http_methods(["GET", "POST"])
+def second_factor(request):
+    """Enrol (first time) or check a TOTP code. Required for administrators and headquarters."""
+    user = request.user
+    nxt = _safe_next(request)
+    if user.is_verified():
+        return redirect(nxt)
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    enrolling = device is None
+    if enrolling:
+        device = TOTPDevice.objects.filter(user=user, confirmed=False).first() or TOTPDevice.objects.create(
+            user=user, name="Application d’authentification", confirmed=False
+        )
+    error = None
+    if request.method == "POST":
+        token = "".join(ch for ch in request.POST.get("token", "") if ch.isdigit())
+        if token and device.verify_token(token):
+            if enrolling:
+                device.confirmed = True
+                device.save(update_fields=["confirmed"])
+                record(AuditAction.OTP_ENROLLED, request=request)
+            otp_login(request, device)
+            return redirect(nxt)
+        record(AuditAction.OTP_FAILURE, request=request)
+        error = "Ce code n’est pas valide. Vérifiez l’heure de votre téléphone et saisissez le code affiché (6 chiffres)."
+        messages.error(request, error)
+    context = {"enrolling": enrolling, "next": nxt, "error": error, "title": "Second facteur d’authentification"}
+    if enrolling:
+        secret = base64.b32encode(device.bin_key).decode()
+        context["secret"] = " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
+        context["qr_svg"] = segno.make(device.config_url, micro=False).svg_inline(scale=4)
+    return render(request, "registration/second_factor.html", context)

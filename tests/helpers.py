@@ -1,0 +1,92 @@
+import datetime
+from contextlib import contextmanager
+
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from referentiel.models import Agent, Departement, Habilitation, Role
+from referentiel.services import grant_habilitation
+
+DEMO_EMAILS = {
+    "admin": "admin@demo.test",
+    "siege": "siege@demo.test",
+    "dt.lyon": "dt.lyon@demo.test",
+    "dt.paris": "dt.paris@demo.test",
+    "siao.69": "siao.69@demo.test",
+    "siao.75": "siao.75@demo.test",
+    "siao-dna.69": "siao-dna.69@demo.test",
+    "prefecture.69": "prefecture.69@demo.test",
+}
+EXPIRED = "expire.69@demo.test"
+NOHAB = "sans.habilitation@demo.test"
+
+
+class DemoAccounts(dict):
+    """name → Agent, for the demo accounts plus ``expired`` (SIAO 69, ended yesterday) and
+    ``nohab`` (no habilitation at all)."""
+
+    @classmethod
+    def get(cls):
+        """The accounts, created once per test database (see conftest.django_db_setup) and
+        again after a transactional test emptied the tables."""
+        agents = {a.email: a for a in Agent.objects.filter(email__in=[*DEMO_EMAILS.values(), EXPIRED, NOHAB])}
+        if len(agents) < len(DEMO_EMAILS) + 2:
+            return cls.create()
+        accounts = cls({name: agents[email] for name, email in DEMO_EMAILS.items()})
+        accounts["expired"] = agents[EXPIRED]
+        accounts["nohab"] = agents[NOHAB]
+        return accounts
+
+    @classmethod
+    def create(cls):
+        call_command("seed_demo", verbosity=0, stdout=open("/dev/null", "w"))
+        accounts = cls({name: Agent.objects.get(email=email) for name, email in DEMO_EMAILS.items()})
+        expired = Agent.objects.create_user(EXPIRED, "x-not-used-123")
+        today = timezone.localdate()
+        grant_habilitation(
+            agent=expired, role=Role.SIAO, granted_by=accounts["admin"], reason="test",
+            departements=Departement.objects.filter(code="69"),
+            valid_from=today - datetime.timedelta(days=30), valid_until=today - datetime.timedelta(days=1),
+        )
+        accounts["expired"] = expired
+        accounts["nohab"] = Agent.objects.create_user(NOHAB, "x-not-used-123")
+        return accounts
+
+
+def login(client, agent, verified=True):
+    """Log ``agent`` in; with ``verified``, also pass the second factor (a confirmed TOTP device)."""
+    client.force_login(agent)
+    if verified:
+        device, _ = TOTPDevice.objects.get_or_create(user=agent, name="test", defaults={"confirmed": True})
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
+    return client
+
+
+@contextmanager
+def count_queries():
+    with CaptureQueriesContext(connection) as ctx:
+        yield ctx
+
+
+def assert_constant_queries(fetch, grow, times=2):
+    """``fetch()`` must issue as many queries after ``grow()`` added rows as before."""
+    with count_queries() as before:
+        fetch()
+    for _ in range(times):
+        grow()
+    with count_queries() as after:
+        fetch()
+    assert len(after) == len(before), (
+        f"{len(before)} requêtes avant, {len(after)} après : le nombre de requêtes croît avec les lignes.\n"
+        + "\n".join(q["sql"] for q in after.captured_queries)
+    )
+
+
+def active_roles(agent):
+    return set(Habilitation.objects.active().filter(agent=agent).values_list("role", flat=True))

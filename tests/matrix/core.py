@@ -1,0 +1,25 @@
+from .base import LOGIN, NO_HABILITATION, OK, Route, only
+
+PUBLIC = {}
+
+ROUTES = [
+    Route("home", expect=dict(NO_HABILITATION)),
+    Route("login", expect={"anonymous": OK}, default=302),
+    Route("password_reset", expect={}, default=OK),
+    Route("password_reset_done", expect={}, default=OK),
+    Route("password_reset_complete", expect={}, default=OK),
+    Route(
+        "password_reset_confirm",
+        expect={},
+        default=OK,
+        kwargs=lambda ctx: {"uidb64": "AA", "token": "invalid-token"},
+    ),
+    Route("legal_notice", expect={}, default=OK),
+    Route("accessibility", expect={}, default=OK),
+    Route("personal_data", expect={}, default=OK),
+    Route("logout", expect={}, default=302, method="post"),
+    Route("second_factor", expect={"anonymous": LOGIN}, default=302),  # verified: back to home
+    Route("audit_list", expect=only({"admin", "siege"})),
+    Route("audit_list", expect=only({"admin", "siege"}), query="action=login_success&departement=69"),
+    Route("audit_export", expect=only({"admin", "siege"})),
+]
