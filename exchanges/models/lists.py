@@ -31,6 +31,8 @@ class Status(models.TextChoices):
     DA = "DA", "Demandeur d’asile"
     REFUGIE = "REFUGIE", "Réfugié"
     PROTECTION_SUBSIDIAIRE = "PS", "Protection subsidiaire"
+    # The file says "BPI" without telling refugee from subsidiary protection: still transmitted.
+    BPI = "BPI", "Bénéficiaire d’une protection internationale"
 
     @classmethod
     def transmitted(cls, value):
@@ -72,6 +74,10 @@ class MonthlyList(models.Model):
     # File-level problems (unreadable file, missing columns), column mapping, counts of
     # persons who left since last month… never nominative.
     report = models.JSONField("rapport", default=dict, blank=True)
+    # The uploaded file, kept under PRIVATE_STORAGE_ROOT only until it has been processed
+    # (or, when a column must be mapped by hand, until the agent has mapped it).
+    source_name = models.CharField("nom du fichier", max_length=255, blank=True)
+    source_path = models.CharField(max_length=255, blank=True, editable=False)
 
     objects = MonthlyListQuerySet.as_manager()
 
@@ -117,6 +123,9 @@ class ListRow(models.Model):
     raw = models.JSONField("valeurs lues", default=dict, blank=True)
     errors = models.JSONField("erreurs", default=list, blank=True)  # [{"column": …, "message": …}]
     warnings = models.JSONField("avertissements", default=list, blank=True)
+    # Warnings for OFII only (e.g. the same person in another département's list for the same
+    # period): never shown in the SIAO pages, which only read ``errors`` and ``warnings``.
+    ofii_warnings = models.JSONField("avertissements réservés à l’OFII", default=list, blank=True)
     # Identity across months (see exchanges.identity) and derived facts.
     identity_key = models.CharField(max_length=64, blank=True, db_index=True)
     movement = models.CharField("mouvement", max_length=20, choices=Movement.choices, blank=True)

@@ -1,0 +1,125 @@
+"""Facts derived per row, compared with the previous validated month of the same département.
+
+- movement: new (not in last month's validated list), still present, status changed; persons
+  of last month who are no longer in the list are counted as "left" in the list's report
+  (their row ids, never their names);
+- continuous months in generalist shelter: the larger of (a) the number of calendar months
+  from the entry date to the list's month, inclusive, and (b) one more than last month's
+  count when the person was already in last month's list;
+- the ADA flag (instruction II.A.3, art. D.744-26): an asylum seeker (DA) housed in generalist
+  shelter continuously for more than one month at the end of the period, i.e. whose current
+  stay began more than one month before the last day of the month (entry date + 1 month <
+  end of period). The entry date is the start of the current stay, hence of the continuity.
+
+Limits: if the previous month is corrected (new version) after this list was checked, the
+facts are recomputed when this list is validated (``validate_list`` calls ``derive`` again
+when the previous validated list changed), not afterwards.
+"""
+
+import calendar
+import datetime
+
+from exchanges.models import ListRow, ListState, Movement, MonthlyList, Status
+
+from .identity import name_key
+from .validation import period_bounds
+
+
+def previous_period(period):
+    year, month = (int(x) for x in period.split("-"))
+    return f"{year - 1}-12" if month == 1 else f"{year}-{month - 1:02d}"
+
+
+def previous_validated_list(monthly_list):
+    return (
+        MonthlyList.objects.filter(
+            departement_id=monthly_list.departement_id, period=previous_period(monthly_list.period),
+            state=ListState.VALIDATED,
+        )
+        .only("pk")
+        .first()
+    )
+
+
+def add_one_month(day):
+    year, month = (day.year + 1, 1) if day.month == 12 else (day.year, day.month + 1)
+    return datetime.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def months_since(entry, period_start):
+    if entry is None or entry > period_start.replace(day=28) + datetime.timedelta(days=4):
+        return 1
+    return max(1, (period_start.year - entry.year) * 12 + period_start.month - entry.month + 1)
+
+
+def derive_rows(rows, period, previous):
+    """Fill movement, continuous_months and ada_flag in row dicts or ListRow objects.
+
+    ``previous``: {identity_key: (status, continuous_months, name_key, row_id)} of the previous
+    validated list (empty when there is none). Returns the ids of previous rows not found
+    ("left")."""
+    period_start, period_end = period_bounds(period)
+    by_name = {v[2]: k for k, v in previous.items() if v[2]}
+    matched = set()
+    for row in rows:
+        get = row.get if isinstance(row, dict) else lambda f, r=row: getattr(r, f)
+        key = get("identity_key")
+        prev_key = key if key in previous else None
+        if prev_key is None and get("birth_date"):
+            prev_key = by_name.get(name_key(get("last_name"), get("first_name"), get("birth_date"), get("sex")))
+        status, entry = get("status"), get("entry_date")
+        months = months_since(entry, period_start)
+        if prev_key is not None:
+            matched.add(prev_key)
+            prev_status, prev_months = previous[prev_key][0], previous[prev_key][1]
+            movement = Movement.STATUS_CHANGED if prev_status != status else Movement.PRESENT
+            months = max(months, prev_months + 1)
+        else:
+            movement = Movement.NEW
+        ada = bool(status == Status.DA and entry is not None and add_one_month(entry) < period_end)
+        values = {"movement": movement, "continuous_months": min(months, 32767), "ada_flag": ada}
+        if isinstance(row, dict):
+            row.update(values)
+        else:
+            for f, v in values.items():
+                setattr(row, f, v)
+    return [v[3] for k, v in previous.items() if k not in matched]
+
+
+def previous_index(previous_list):
+    if previous_list is None:
+        return {}
+    index = {}
+    rows = ListRow.objects.filter(monthly_list=previous_list).values_list(
+        "id", "identity_key", "status", "continuous_months", "last_name", "first_name", "birth_date", "sex"
+    )
+    for row_id, key, status, months, last, first, birth, sex in rows.iterator(chunk_size=5000):
+        if key:
+            index[key] = (status, months, name_key(last, first, birth, sex), row_id)
+    return index
+
+
+def derive(monthly_list, rows=None):
+    """Compute the facts for ``rows`` (dicts, before storage) or for the stored rows of
+    ``monthly_list`` (then saved). Records the previous list and the 'left' count in the report."""
+    previous = previous_validated_list(monthly_list)
+    index = previous_index(previous)
+    stored = rows is None
+    if stored:
+        rows = list(monthly_list.rows.only(
+            "id", "identity_key", "status", "entry_date", "last_name", "first_name", "birth_date", "sex"
+        ))
+    left = derive_rows(rows, monthly_list.period, index)
+    if stored:
+        ListRow.objects.bulk_update(rows, ["movement", "continuous_months", "ada_flag"], batch_size=2000)
+    report = monthly_list.report
+    report["previous_list_id"] = previous.pk if previous else None
+    report["left_count"] = len(left)
+    report["left_row_ids"] = left
+    report["new_count"] = sum(1 for r in rows if _get(r, "movement") == Movement.NEW)
+    report["ada_count"] = sum(1 for r in rows if _get(r, "ada_flag"))
+    return monthly_list
+
+
+def _get(row, f):
+    return row[f] if isinstance(row, dict) else getattr(row, f)

@@ -1,0 +1,437 @@
+"""The monthly-list workflow: upload → processing → draft → validated → superseded.
+
+- ``receive_upload``: checks size and format (by content), keeps the file outside the URL
+  space, creates the list in state *processing*, audits, and queues the Celery task after commit.
+- ``process_list`` (run by the task): reads, maps columns, validates row by row with progress,
+  then stores everything in ONE transaction: a file that fails leaves nothing but its error
+  report. A successful upload replaces the previous draft of the same month.
+- ``update_row``: the agent fixes one row in the browser; it is checked again at once.
+- ``validate_list``: only a SIAO agent of the département, only without errors; after the
+  10th the list is marked late; validating a correction makes the previous validated version
+  *superseded*. Sends ``exchanges.signals.list_validated`` after commit.
+- ``start_correction``: a new draft (version n+1) copied from a validated list.
+Everything is written to the audit log (never with nominative content).
+"""
+
+import csv
+import datetime
+import hashlib
+import io
+import json
+import logging
+import uuid
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from exchanges.models import ListRow, ListState, MonthlyList
+from exchanges.signals import list_validated
+from referentiel.models import PlatformSettings
+from referentiel.perimeter import Capability, can_access_departement
+from siao_ofii.audit.models import AuditAction
+from siao_ofii.audit.services import record
+
+from . import derive as derive_mod
+from .parsing import FIELD_LABELS, match_headers
+from .reading import FileRejected, read_table, sniff_format
+from .validation import ROW_FIELDS, RowValidator, raw_cells
+
+log = logging.getLogger(__name__)
+
+DEADLINE_DAY = 10
+
+
+class WorkflowError(Exception):
+    """An action the workflow refuses; the message is shown to the agent (French)."""
+
+
+# --- calendar ------------------------------------------------------------------------------
+
+def current_period(today=None):
+    today = today or timezone.localdate()
+    return f"{today.year}-{today.month:02d}"
+
+
+def deadline(period):
+    """End of the 10th of the list's month, Paris time (instruction II.A.3: 'au plus tard le 10')."""
+    year, month = (int(x) for x in period.split("-"))
+    day = datetime.datetime.combine(datetime.date(year, month, DEADLINE_DAY), datetime.time.max)
+    return timezone.make_aware(day, timezone.get_default_timezone())
+
+
+def is_late(period, when=None):
+    return (when or timezone.now()) > deadline(period)
+
+
+def selectable_periods(today=None):
+    """Periods an agent may upload: this month and the previous one (late lists)."""
+    period = current_period(today)
+    return [period, derive_mod.previous_period(period)]
+
+
+# --- upload --------------------------------------------------------------------------------
+
+def private_dir():
+    path = Path(settings.PRIVATE_STORAGE_ROOT) / "uploads"
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return path
+
+
+def _next_version(departement, period):
+    top = MonthlyList.objects.filter(
+        departement=departement, period=period, state__in=[ListState.VALIDATED, ListState.SUPERSEDED]
+    ).aggregate(v=Max("version"))["v"]
+    return (top or 0) + 1
+
+
+def receive_upload(departement, period, data, *, name, user, request=None, run=True):
+    """Store an uploaded file and queue its processing. Raises FileRejected (nothing stored)."""
+    if len(data) > settings.UPLOAD_MAX_BYTES:
+        raise FileRejected(
+            f"Le fichier dépasse la taille maximale ({settings.UPLOAD_MAX_BYTES // (1024 * 1024)} Mo)."
+        )
+    fmt = sniff_format(data)
+    filename = f"{uuid.uuid4().hex}.{fmt}"
+    path = private_dir() / filename
+    with open(path, "wb") as fh:
+        fh.write(data)
+    path.chmod(0o600)
+    with transaction.atomic():
+        ml = MonthlyList.objects.create(
+            departement=departement, period=period, version=_next_version(departement, period),
+            state=ListState.PROCESSING, uploaded_by=user, source_sha256=hashlib.sha256(data).hexdigest(),
+            source_format=fmt, source_name=Path(name or "").name[:255], source_path=filename, progress=0,
+        )
+        record(AuditAction.UPLOAD, request=request, actor=user, obj=ml, departement=departement,
+               period=period, format=fmt, size=len(data), sha256=ml.source_sha256)
+        if run:
+            transaction.on_commit(lambda: _queue(ml.pk))
+    return ml
+
+
+def _queue(pk):
+    from exchanges.tasks import process_uploaded_list
+
+    process_uploaded_list.delay(pk)
+
+
+def _delete_file(ml):
+    if ml.source_path:
+        (private_dir() / ml.source_path).unlink(missing_ok=True)
+
+
+def set_mapping(ml, mapping, *, user, request=None, run=True):
+    """The agent picked the columns we did not recognise: process the file again."""
+    if ml.state != ListState.FAILED or not ml.report.get("needs_mapping") or not ml.source_path:
+        raise WorkflowError("Ce dépôt n’attend pas de correspondance de colonnes.")
+    report = dict(ml.report)
+    report["mapping"] = {k: int(v) for k, v in mapping.items() if v not in (None, "")}
+    MonthlyList.objects.filter(pk=ml.pk).update(state=ListState.PROCESSING, progress=0, report=report)
+    record(AuditAction.UPLOAD, request=request, actor=user, obj=ml, departement=ml.departement,
+           period=ml.period, step="column_mapping")
+    if run:
+        transaction.on_commit(lambda: _queue(ml.pk))
+
+
+# --- processing ----------------------------------------------------------------------------
+
+def _progress(pk, value):
+    MonthlyList.objects.filter(pk=pk).update(progress=value)
+
+
+def _fail(ml, message, **extra):
+    report = {**ml.report, "file_errors": [message], **extra}
+    MonthlyList.objects.filter(pk=ml.pk).update(state=ListState.FAILED, progress=100, report=report,
+                                                row_count=0, error_count=0, warning_count=0)
+    ml.state, ml.report = ListState.FAILED, report
+
+
+def process_list(pk, *, progress=True):
+    """Read, validate and store one uploaded list (all or nothing). Returns the MonthlyList."""
+    ml = MonthlyList.objects.select_related("departement").get(pk=pk)
+    if ml.state != ListState.PROCESSING:
+        return ml
+    path = private_dir() / ml.source_path
+    keep_file = False
+    try:
+        try:
+            data = path.read_bytes()
+        except OSError:
+            _fail(ml, "Le fichier déposé n’est plus disponible : déposez-le à nouveau.")
+            return ml
+        with_agdref = PlatformSettings.load().collect_agdref_nationality
+        try:
+            table = read_table(data, ml.source_format or None)
+        except FileRejected as exc:
+            _fail(ml, str(exc))
+            return ml
+        del data
+        columns, missing, ignored = match_headers(table.header, ml.report.get("mapping"), with_agdref=with_agdref)
+        if missing:
+            keep_file = True
+            _fail(
+                ml,
+                "Colonnes obligatoires non reconnues : " + ", ".join(FIELD_LABELS[f] for f in missing)
+                + ". Indiquez quelle colonne de votre fichier correspond à chacune.",
+                needs_mapping=True, missing=missing, headers=table.header,
+            )
+            return ml
+        if progress:
+            _progress(pk, 5)
+        names = {f: (table.header[i] if i < len(table.header) and table.header[i] else FIELD_LABELS[f])
+                 for f, i in columns.items()}
+        validator = RowValidator(ml.period, column_names=names, with_agdref=with_agdref)
+        total = max(len(table.rows), 1)
+        step = max(total // 20, 1000)
+        rows = []
+        for n, (line, raw) in enumerate(raw_cells(table.rows, columns), 1):
+            rows.append(validator.validate(line, raw))
+            if progress and n % step == 0:
+                _progress(pk, 5 + int(70 * n / total))
+        table.rows = None
+        if progress:
+            _progress(pk, 80)
+        report = {
+            **{k: v for k, v in ml.report.items() if k not in ("file_errors", "needs_mapping", "missing")},
+            "columns": {f: names[f] for f in columns}, "ignored_columns": ignored[:50],
+            "encoding": table.encoding, "delimiter": table.delimiter, "with_agdref": with_agdref,
+        }
+        try:
+            with transaction.atomic():
+                ml.report = report
+                derive_mod.derive(ml, rows)
+                store_rows(ml, rows)
+                ml.row_count = len(rows)
+                ml.error_count = sum(1 for r in rows if r["errors"])
+                ml.warning_count = sum(1 for r in rows if r["warnings"])
+                del rows
+                cross_departement_warnings(ml)
+                ml.state, ml.progress = ListState.DRAFT, 100
+                ml.save(update_fields=["report", "row_count", "error_count", "warning_count", "state", "progress"])
+                _replace_previous_drafts(ml)
+        except Exception:
+            log.exception("storing list %s failed", pk)
+            _fail(ml, "Une erreur interne a empêché l’enregistrement de la liste : rien n’a été enregistré. "
+                      "Réessayez ou contactez l’assistance.")
+            return ml
+        return ml
+    finally:
+        if not keep_file:
+            _delete_file(ml)
+            MonthlyList.objects.filter(pk=pk).update(source_path="")
+
+
+def _replace_previous_drafts(ml):
+    """A new upload (or correction) replaces the draft and failed attempts of the same month."""
+    old = MonthlyList.objects.filter(
+        departement_id=ml.departement_id, period=ml.period, state__in=[ListState.DRAFT, ListState.FAILED]
+    ).exclude(pk=ml.pk)
+    for previous in old:
+        _delete_file(previous)
+    ListRow.objects.filter(monthly_list__in=old).delete()
+    old.delete()
+
+
+COPY_COLUMNS = [
+    "monthly_list_id", "line_number", "last_name", "first_name", "birth_date", "sex", "status",
+    "shelter_address", "entry_date", "agdref", "nationality", "raw", "errors", "warnings", "ofii_warnings",
+    "identity_key", "movement", "continuous_months", "ada_flag",
+]
+TEXT_COLUMNS = ["last_name", "first_name", "sex", "status", "shelter_address", "agdref", "nationality",
+                "identity_key", "movement"]
+
+
+def store_rows(ml, rows, *, chunk=20_000):
+    """Insert the rows: PostgreSQL COPY (several times faster than bulk_create), else bulk_create."""
+    if connection.vendor != "postgresql":
+        ListRow.objects.bulk_create((_row_object(ml, r) for r in rows), batch_size=2000)
+        return
+    table = ListRow._meta.db_table
+    sql = (
+        f"COPY {table} ({', '.join(COPY_COLUMNS)}) FROM STDIN WITH (FORMAT csv, "
+        f"FORCE_NOT_NULL ({', '.join(TEXT_COLUMNS)}))"
+    )
+    dumps = json.dumps
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), chunk):
+            buffer = io.StringIO()
+            writer = csv.writer(buffer, lineterminator="\n")
+            for r in rows[start:start + chunk]:
+                writer.writerow((
+                    ml.pk, r["line_number"], r["last_name"], r["first_name"], r["birth_date"] or "", r["sex"] or "",
+                    r["status"] or "", r["shelter_address"], r["entry_date"] or "", r["agdref"], r["nationality"],
+                    dumps(r["raw"], ensure_ascii=False), dumps(r["errors"], ensure_ascii=False),
+                    dumps(r["warnings"], ensure_ascii=False), "[]", r["identity_key"], r.get("movement", ""),
+                    r.get("continuous_months", 1), "t" if r.get("ada_flag") else "f",
+                ))
+            buffer.seek(0)
+            cursor.cursor.copy_expert(sql, buffer)
+
+
+def _row_object(ml, r):
+    return ListRow(
+        monthly_list=ml, **{f: (r[f] if r[f] is not None else (None if f.endswith("date") else ""))
+                            for f in ROW_FIELDS},
+        line_number=r["line_number"], raw=r["raw"], errors=r["errors"], warnings=r["warnings"],
+        identity_key=r["identity_key"], movement=r.get("movement", ""),
+        continuous_months=r.get("continuous_months", 1), ada_flag=r.get("ada_flag", False),
+    )
+
+
+def cross_departement_warnings(ml):
+    """Same person in another département's list for the same period: a warning for OFII
+    only (``ofii_warnings``), added on both sides."""
+    others = ListRow.objects.filter(
+        monthly_list__period=ml.period, monthly_list__state__in=[ListState.DRAFT, ListState.VALIDATED],
+    ).exclude(monthly_list__departement_id=ml.departement_id).exclude(identity_key="")
+    pairs = list(
+        others.filter(identity_key__in=ml.rows.exclude(identity_key="").values("identity_key"))
+        .values_list("id", "identity_key", "monthly_list__departement__code")
+    )
+    if not pairs:
+        return 0
+    deps_by_key = {}
+    for _, key, code in pairs:
+        deps_by_key.setdefault(key, set()).add(code)
+    mine = list(ml.rows.filter(identity_key__in=deps_by_key).only("id", "identity_key", "ofii_warnings"))
+    for row in mine:
+        codes = ", ".join(sorted(deps_by_key[row.identity_key]))
+        row.ofii_warnings = [w for w in row.ofii_warnings if w.get("kind") != "other_departement"] + [{
+            "kind": "other_departement", "column": "", "message":
+            f"même personne dans la liste du même mois d’un autre département ({codes})"}]
+    theirs = list(ListRow.objects.filter(pk__in=[p[0] for p in pairs]).only("id", "ofii_warnings"))
+    for row in theirs:
+        message = f"même personne dans la liste du même mois d’un autre département ({ml.departement.code})"
+        if not any(w.get("message") == message for w in row.ofii_warnings):
+            row.ofii_warnings = row.ofii_warnings + [{"kind": "other_departement", "column": "", "message": message}]
+    ListRow.objects.bulk_update(mine + theirs, ["ofii_warnings"], batch_size=2000)
+    ml.report["ofii_warning_count"] = len(mine)
+    return len(mine)
+
+
+# --- corrections in the browser ------------------------------------------------------------
+
+def recount(ml):
+    rows = ListRow.objects.filter(monthly_list=ml)
+    ml.row_count = rows.count()
+    ml.error_count = rows.exclude(errors=[]).count()
+    ml.warning_count = rows.exclude(warnings=[]).count()
+    ml.save(update_fields=["row_count", "error_count", "warning_count"])
+
+
+def _require_agent(ml, user):
+    if not can_access_departement(user, Capability.SUBMIT_LIST, ml.departement):
+        raise WorkflowError("Seul un agent du SIAO de ce département peut agir sur cette liste.")
+
+
+def update_row(row, values, *, user, request=None):
+    """Replace the raw values of one row of a draft and check it again."""
+    ml = row.monthly_list
+    _require_agent(ml, user)
+    if ml.state != ListState.DRAFT:
+        raise WorkflowError("Seule une liste en brouillon peut être corrigée ligne par ligne.")
+    with_agdref = ml.report.get("with_agdref", False)
+    raw = {f: values.get(f, "") for f in ("last_name", "first_name", "birth_date", "sex", "status",
+                                          "shelter_address", "entry_date")}
+    if with_agdref:
+        raw.update(agdref=values.get("agdref", ""), nationality=values.get("nationality", ""))
+    names = ml.report.get("columns") or {}
+    validator = RowValidator(ml.period, column_names=names, with_agdref=with_agdref)
+    result = validator.validate(row.line_number, raw)
+    if result["identity_key"]:
+        first = (
+            ml.rows.filter(identity_key=result["identity_key"], line_number__lt=row.line_number)
+            .order_by("line_number").values_list("line_number", flat=True).first()
+        )
+        if first:
+            result["warnings"].append({"column": validator.names["last_name"], "field": "last_name",
+                                       "message": f"même personne qu’à la ligne {first} (doublon dans le fichier)"})
+    with transaction.atomic():
+        for f in ROW_FIELDS:
+            value = result[f]
+            setattr(row, f, value if value is not None else (None if f.endswith("date") else ""))
+        row.raw, row.errors, row.warnings = result["raw"], result["errors"], result["warnings"]
+        row.identity_key = result["identity_key"]
+        index = derive_mod.previous_index(derive_mod.previous_validated_list(ml))
+        derive_mod.derive_rows([row], ml.period, index)
+        row.save()
+        recount(ml)
+        record(AuditAction.LIST_CORRECTED, request=request, actor=user, obj=ml, departement=ml.departement,
+               period=ml.period, line=row.line_number, remaining_errors=ml.error_count)
+    return row
+
+
+def start_correction(ml, *, user, request=None):
+    """A new draft, version n+1, copied from the validated list (which stays valid until the
+    new version is validated)."""
+    _require_agent(ml, user)
+    if ml.state != ListState.VALIDATED:
+        raise WorkflowError("Seule la version validée peut être corrigée.")
+    with transaction.atomic():
+        draft = MonthlyList.objects.create(
+            departement=ml.departement, period=ml.period, version=_next_version(ml.departement, ml.period),
+            state=ListState.DRAFT, uploaded_by=user, source_sha256=ml.source_sha256, source_format=ml.source_format,
+            source_name=ml.source_name, row_count=ml.row_count, error_count=ml.error_count,
+            warning_count=ml.warning_count, progress=100,
+            report={**ml.report, "corrects_version": ml.version},
+        )
+        _replace_previous_drafts(draft)
+        fields = ["line_number", *ROW_FIELDS, "raw", "errors", "warnings", "ofii_warnings", "identity_key",
+                  "movement", "continuous_months", "ada_flag"]
+        batch = []
+        for values in ml.rows.values(*fields).iterator(chunk_size=5000):
+            batch.append(ListRow(monthly_list=draft, **values))
+            if len(batch) >= 5000:
+                ListRow.objects.bulk_create(batch)
+                batch = []
+        ListRow.objects.bulk_create(batch)
+        record(AuditAction.LIST_CORRECTED, request=request, actor=user, obj=draft, departement=ml.departement,
+               period=ml.period, from_version=ml.version, step="new_version")
+    return draft
+
+
+# --- validation ----------------------------------------------------------------------------
+
+def validate_list(monthly_list, user, request=None, *, system=False):
+    """Validate a draft. Only a SIAO agent of the département (``system=True``: the
+    ``import_list`` command run by an administrator on the server). Refused while errors remain.
+    Returns the validated list; raises WorkflowError with the reason otherwise."""
+    with transaction.atomic():
+        ml = MonthlyList.objects.select_for_update(of=("self",)).select_related("departement").get(pk=monthly_list.pk)
+        if not system:
+            _require_agent(ml, user)
+        if ml.state != ListState.DRAFT:
+            raise WorkflowError("Seule une liste en brouillon peut être validée.")
+        recount(ml)
+        if ml.error_count:
+            raise WorkflowError(
+                f"La liste contient encore {ml.error_count} ligne(s) en erreur : corrigez-les avant de valider."
+            )
+        if ml.row_count == 0:
+            raise WorkflowError("La liste ne contient aucune ligne.")
+        previous = derive_mod.previous_validated_list(ml)
+        if (previous.pk if previous else None) != ml.report.get("previous_list_id"):
+            derive_mod.derive(ml)  # the previous month changed since the upload
+        current = list(
+            MonthlyList.objects.select_for_update()
+            .filter(departement_id=ml.departement_id, period=ml.period, state=ListState.VALIDATED)
+        )
+        for old in current:
+            old.state = ListState.SUPERSEDED
+            old.save(update_fields=["state"])
+        now = timezone.now()
+        ml.version = _next_version(ml.departement, ml.period)
+        ml.state, ml.validated_by, ml.validated_at = ListState.VALIDATED, user, now
+        ml.is_late = is_late(ml.period, now)
+        ml.save(update_fields=["version", "state", "validated_by", "validated_at", "is_late", "report"])
+        record(AuditAction.LIST_VALIDATED, request=request, actor=user, obj=ml, departement=ml.departement,
+               period=ml.period, version=ml.version, rows=ml.row_count, late=ml.is_late,
+               via="import_list" if system else None)
+        for old in current:
+            record(AuditAction.LIST_CORRECTED, request=request, actor=user, obj=old, departement=ml.departement,
+                   period=ml.period, superseded_by_version=ml.version)
+        transaction.on_commit(lambda: list_validated.send(sender=MonthlyList, monthly_list=ml))
+    return ml

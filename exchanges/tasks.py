@@ -1,0 +1,12 @@
+"""Celery tasks of the list pipeline. Arguments are ids only: never a file content or a password."""
+
+from celery import shared_task
+
+
+@shared_task(name="exchanges.process_uploaded_list", acks_late=True)
+def process_uploaded_list(monthly_list_id):
+    """Parse and validate an uploaded list with progress updates, then store it all or nothing."""
+    from exchanges.services.workflow import process_list
+
+    ml = process_list(monthly_list_id)
+    return {"id": ml.pk, "state": ml.state}
