@@ -1,0 +1,79 @@
+from django import forms
+
+from exchanges.models import Sex, Status
+
+from .services.parsing import FIELD_LABELS, MANDATORY_FIELDS
+
+
+class UploadForm(forms.Form):
+    period = forms.ChoiceField(label="Mois de la liste", widget=forms.Select(attrs={"class": "fr-select"}))
+    file = forms.FileField(
+        label="Fichier de la liste",
+        help_text="Classeur Excel (.xlsx) ou fichier CSV (séparateur point-virgule, virgule ou tabulation). "
+                  "Taille maximale : 20 Mo.",
+        widget=forms.ClearableFileInput(attrs={"class": "fr-upload", "accept": ".xlsx,.csv,.txt"}),
+    )
+
+    def __init__(self, *args, periods, max_mb=20, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["period"].choices = [(p, _period_label(p)) for p in periods]
+        self.fields["file"].help_text = self.fields["file"].help_text.replace("20 Mo", f"{max_mb} Mo")
+
+
+MONTHS = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
+          "novembre", "décembre"]
+
+
+def _period_label(period):
+    year, month = period.split("-")
+    return f"{MONTHS[int(month) - 1]} {year}"
+
+
+class MappingForm(forms.Form):
+    """One select per unrecognised mandatory column: which column of the file holds it."""
+
+    def __init__(self, *args, headers, missing, **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = [("", "— choisir une colonne —")] + [
+            (str(i), h or f"Colonne {i + 1} (sans titre)") for i, h in enumerate(headers)
+        ]
+        for field in missing:
+            self.fields[field] = forms.ChoiceField(
+                label=f"Colonne contenant : {FIELD_LABELS[field]}", choices=choices,
+                widget=forms.Select(attrs={"class": "fr-select"}),
+            )
+
+
+class RowForm(forms.Form):
+    """The agent's fix of one row: free text, checked by the same parsers as the file."""
+
+    last_name = forms.CharField(label="Nom", required=False, max_length=150)
+    first_name = forms.CharField(label="Prénom", required=False, max_length=150)
+    birth_date = forms.CharField(label="Date de naissance", required=False, help_text="Format JJ/MM/AAAA")
+    sex = forms.ChoiceField(label="Sexe", required=False, choices=[("", "—")] + list(Sex.choices))
+    status = forms.ChoiceField(label="Statut", required=False, choices=[("", "—")] + list(Status.choices))
+    shelter_address = forms.CharField(label="Adresse de l’hébergement", required=False, max_length=500)
+    entry_date = forms.CharField(label="Date d’entrée", required=False, help_text="Format JJ/MM/AAAA")
+    agdref = forms.CharField(label="Numéro AGDREF", required=False, max_length=20)
+    nationality = forms.CharField(label="Nationalité", required=False, max_length=100)
+
+    def __init__(self, *args, with_agdref=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not with_agdref:
+            del self.fields["agdref"], self.fields["nationality"]
+        for name, field in self.fields.items():
+            css = "fr-select" if isinstance(field, forms.ChoiceField) else "fr-input"
+            field.widget.attrs["class"] = css
+            if name in MANDATORY_FIELDS:
+                field.label = f"{field.label} (obligatoire)"
+
+    @staticmethod
+    def initial_from(row):
+        """Initial values: what was read, with sex/status as a code when it was understood."""
+        initial = {f: row.raw.get(f, "") for f in ("last_name", "first_name", "birth_date", "shelter_address",
+                                                    "entry_date", "agdref", "nationality")}
+        if row.shelter_address:
+            initial["shelter_address"] = row.shelter_address
+        initial["sex"] = row.sex
+        initial["status"] = row.status
+        return initial
