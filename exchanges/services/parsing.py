@@ -138,7 +138,7 @@ EXCEL_EPOCH = datetime.date(1899, 12, 30)
 _DMY = re.compile(r"^(\d{1,2})[/.\- ](\d{1,2})[/.\- ](\d{2}|\d{4})$")
 _YMD = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$")
 _TIME_SUFFIX = re.compile(r"[ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?$")
-_SERIAL = re.compile(r"^\d{4,5}([.,]\d+)?$")
+_SERIAL = re.compile(r"^\d{5}([.,]\d+)?$")  # as text, only 5-digit serials (from 1927)
 
 
 def _two_digit_year(yy, today):
@@ -190,6 +190,8 @@ def _make(year, month, day, text):
 
 def _from_serial(number):
     # Excel's 1900 date system (with its fictitious 29/02/1900: serials from 61 on are right).
+    if 1900 <= number <= 2100 and float(number).is_integer():
+        raise ParseError(f"« {int(number)} » ressemble à une année seule : indiquez la date complète (JJ/MM/AAAA)")
     if not 61 <= number < 2958466:
         raise ParseError(f"« {number} » n’est pas une date")
     return EXCEL_EPOCH + datetime.timedelta(days=int(number))
