@@ -65,7 +65,7 @@ def derive_rows(rows, period, previous):
         get = row.get if isinstance(row, dict) else lambda f, r=row: getattr(r, f)
         key = get("identity_key")
         prev_key = key if key in previous else None
-        if prev_key is None and get("birth_date"):
+        if prev_key is None and by_name and get("birth_date"):
             prev_key = by_name.get(name_key(get("last_name"), get("first_name"), get("birth_date"), get("sex")))
         status, entry = get("status"), get("entry_date")
         months = months_since(entry, period_start)

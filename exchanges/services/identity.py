@@ -25,6 +25,7 @@ The key is not a pseudonym: the same inputs always give the same key and the inp
 guessable; it is stored next to the clear data it is computed from, never published alone.
 """
 
+import functools
 import hashlib
 import re
 import unicodedata
@@ -32,6 +33,7 @@ import unicodedata
 _NOT_LETTER = re.compile(r"[^A-Z]+")
 
 
+@functools.lru_cache(maxsize=65536)  # names repeat a lot in a list
 def normalise_name(value):
     text = unicodedata.normalize("NFKD", str(value or ""))
     text = "".join(ch for ch in text if not unicodedata.combining(ch)).upper()

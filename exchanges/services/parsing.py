@@ -6,6 +6,7 @@ the validation report shows next to the row number and the column name.
 """
 
 import datetime
+import functools
 import re
 import unicodedata
 
@@ -16,6 +17,7 @@ class ParseError(ValueError):
     pass
 
 
+@functools.lru_cache(maxsize=65536)  # the same few values (F, DA…) on every row
 def fold(value):
     """Lower case, no accents, no punctuation, single spaces: 'Date d’entrée' → 'date d entree'."""
     text = unicodedata.normalize("NFKD", str(value))
