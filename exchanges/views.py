@@ -222,6 +222,14 @@ def row_edit(request, pk, row_pk):
         if not editable:
             messages.error(request, "Seule une liste en brouillon peut être corrigée ligne par ligne.")
             return redirect("exchanges:detail", pk=ml.pk)
+        if "remove" in request.POST:
+            try:
+                workflow.delete_row(row, user=request.user, request=request)
+            except workflow.WorkflowError as exc:
+                messages.error(request, str(exc))
+            else:
+                messages.success(request, f"Ligne {row.line_number} retirée de la liste.")
+            return redirect(f"{reverse('exchanges:detail', args=[ml.pk])}?type=errors")
         if form.is_valid():
             try:
                 workflow.update_row(row, form.cleaned_data, user=request.user, request=request)

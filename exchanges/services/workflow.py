@@ -380,6 +380,20 @@ def update_row(row, values, *, user, request=None):
     return row
 
 
+def delete_row(row, *, user, request=None):
+    """Remove one row from a draft (e.g. a person whose status must not be transmitted)."""
+    ml = row.monthly_list
+    _require_agent(ml, user)
+    if ml.state != ListState.DRAFT:
+        raise WorkflowError("Seule une liste en brouillon peut être corrigée ligne par ligne.")
+    with transaction.atomic():
+        line = row.line_number
+        row.delete()
+        recount(ml)
+        record(AuditAction.LIST_CORRECTED, request=request, actor=user, obj=ml, departement=ml.departement,
+               period=ml.period, line=line, step="row_removed", remaining_errors=ml.error_count)
+
+
 def start_correction(ml, *, user, request=None):
     """A new draft, version n+1, copied from the validated list (which stays valid until the
     new version is validated)."""

@@ -58,9 +58,10 @@ def test_upload_report_fix_validate(siao, demo, django_capture_on_commit_callbac
     bad = dict(data, last_name="", status="DA")
     response = siao.post(reverse("exchanges:row_edit", args=[ml.pk, row6.pk]), bad)
     assert response["Location"] == reverse("exchanges:row_edit", args=[ml.pk, row6.pk])  # still an error
-    siao.post(reverse("exchanges:row_edit", args=[ml.pk, row6.pk]), dict(data, last_name="SANS", first_name="Nom"))
+    response = siao.post(reverse("exchanges:row_edit", args=[ml.pk, row6.pk]), {"remove": "1"})
+    assert response.status_code == 302 and not ml.rows.filter(line_number=6).exists()
     ml.refresh_from_db()
-    assert ml.error_count == 0
+    assert ml.error_count == 0 and ml.row_count == 4
     response = siao.post(reverse("exchanges:validate", args=[ml.pk]), follow=True)
     assert "Liste validée" in response.content.decode()
     ml.refresh_from_db()
