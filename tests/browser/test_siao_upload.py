@@ -10,6 +10,14 @@ from tests.browser.conftest import check_a11y, log_in, screenshot
 from tests.exchanges import samples
 
 
+@pytest.fixture(autouse=True)
+def _period_2026_11(monkeypatch):
+    """The samples are written for November 2026 (the live server runs in this process)."""
+    from exchanges.services import workflow
+
+    monkeypatch.setattr(workflow, "current_period", lambda today=None: "2026-11")
+
+
 def _seed():
     from django.core.management import call_command
 
