@@ -299,7 +299,9 @@ def _row_object(ml, r):
 
 def cross_departement_warnings(ml):
     """Same person in another département's list for the same period: a warning for OFII
-    only (``ofii_warnings``), added on both sides."""
+    only (``ofii_warnings``), added on both sides. Compared with drafts and validated lists of
+    the period; a warning added to another département's row is not withdrawn if this draft
+    is later replaced (OFII reads it as "check", never as a fact)."""
     others = ListRow.objects.filter(
         monthly_list__period=ml.period, monthly_list__state__in=[ListState.DRAFT, ListState.VALIDATED],
     ).exclude(monthly_list__departement_id=ml.departement_id).exclude(identity_key="")

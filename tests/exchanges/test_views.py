@@ -16,7 +16,7 @@ from tests.helpers import assert_constant_queries, login
 
 def post_file(client, data, name="liste.csv", code="69", period="2026-11"):
     return client.post(reverse("exchanges:upload", args=[code]),
-                       {"period": period, "file": io.BytesIO(data) if False else _named(data, name)})
+                       {"period": period, "file": _named(data, name)})
 
 
 def _named(data, name):
