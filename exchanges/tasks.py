@@ -9,4 +9,4 @@ def process_uploaded_list(monthly_list_id):
     from exchanges.services.workflow import process_list
 
     ml = process_list(monthly_list_id)
-    return {"id": ml.pk, "state": ml.state}
+    return {"id": monthly_list_id, "state": ml.state if ml is not None else "replaced"}

@@ -53,6 +53,8 @@ def sniff_format(data):
             "Ce fichier est au format Excel 97-2003 (.xls) ou protégé par mot de passe : enregistrez-le "
             "au format « Classeur Excel (.xlsx) » ou « CSV (séparateur : point-virgule) »."
         )
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "csv"  # Excel's "Texte Unicode": UTF-16, tab-separated
     sample = data[:65536]
     if b"\x00" in sample.replace(b"\x00\x00", b"") or sample.count(b"\x00") > len(sample) // 4:
         raise FileRejected("Ce fichier n’est ni un fichier CSV ni un classeur Excel (.xlsx).")

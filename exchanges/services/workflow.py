@@ -25,7 +25,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from exchanges.models import ListRow, ListState, MonthlyList
@@ -152,7 +152,9 @@ def _fail(ml, message, **extra):
 
 def process_list(pk, *, progress=True):
     """Read, validate and store one uploaded list (all or nothing). Returns the MonthlyList."""
-    ml = MonthlyList.objects.select_related("departement").get(pk=pk)
+    ml = MonthlyList.objects.select_related("departement").filter(pk=pk).first()
+    if ml is None:  # replaced by a later upload before its turn came
+        return None
     if ml.state != ListState.PROCESSING:
         return ml
     path = private_dir() / ml.source_path
@@ -241,9 +243,11 @@ def _consume(rows):
 
 
 def _replace_previous_drafts(ml):
-    """A new upload (or correction) replaces the draft and failed attempts of the same month."""
+    """A new upload (or correction) replaces the draft and failed attempts of the same month,
+    and older uploads still being processed (e.g. stuck after a worker crash): the latest wins."""
     old = MonthlyList.objects.filter(
-        departement_id=ml.departement_id, period=ml.period, state__in=[ListState.DRAFT, ListState.FAILED]
+        Q(state__in=[ListState.DRAFT, ListState.FAILED]) | Q(state=ListState.PROCESSING, pk__lt=ml.pk),
+        departement_id=ml.departement_id, period=ml.period,
     ).exclude(pk=ml.pk)
     for previous in old:
         _delete_file(previous)

@@ -303,3 +303,18 @@ def test_read_table_ignores_blank_trailing_columns():
     data = "Nom;Prénom;;\r\nA;B;;\r\n;;;\r\n".encode()
     table = read_table(data)
     assert table.header == ["Nom", "Prénom"] and table.rows == [(2, ["A", "B"])]
+
+
+def test_excel_unicode_text_utf16_tab(demo, dep69):
+    text = "\r\n".join("\t".join(r) for r in [samples.HEADER_FR] + samples.GOOD) + "\r\n"
+    ml = upload(dep69, text.encode("utf-16"), demo["siao.69"], name="liste.txt")
+    assert ml.state == ListState.DRAFT, ml.report
+    assert ml.report["delimiter"] == "\t" and ml.row_count == 3 and ml.error_count == 0
+
+
+def test_latest_upload_wins_over_an_older_one_still_processing(demo, dep69):
+    stuck = workflow.receive_upload(dep69, PERIOD, samples.csv_bytes(samples.GOOD[:1]), name="a.csv",
+                                    user=demo["siao.69"], run=False)
+    latest = upload(dep69, samples.csv_bytes(samples.GOOD), demo["siao.69"])
+    assert latest.state == ListState.DRAFT and not MonthlyList.objects.filter(pk=stuck.pk).exists()
+    assert workflow.process_list(stuck.pk) is None  # its task, coming late, does nothing
