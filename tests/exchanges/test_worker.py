@@ -10,6 +10,14 @@ from referentiel.models import Departement
 from tests.exchanges import samples
 
 
+def _reset_connections(app):
+    """Earlier eager tests may have built the producer pool on the in-memory broker."""
+    if app._pool is not None:
+        app._pool.force_close_all()
+        app._pool = None
+    app.amqp._producer_pool = None
+
+
 @pytest.mark.worker
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_real_worker_processes_an_upload(demo, settings):
@@ -30,6 +38,7 @@ def test_real_worker_processes_an_upload(demo, settings):
     task_prerun.connect(on_prerun, weak=False)
     previous = {k: app.conf[k] for k in ("broker_url", "task_always_eager")}
     app.conf.update(broker_url=settings.TEST_REDIS_URL, task_always_eager=False)
+    _reset_connections(app)
     settings.CELERY_TASK_ALWAYS_EAGER = False
     try:
         with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
@@ -41,6 +50,7 @@ def test_real_worker_processes_an_upload(demo, settings):
                 time.sleep(0.2)
     finally:
         app.conf.update(previous)
+        _reset_connections(app)
         task_prerun.disconnect(on_prerun)
     assert threads == [("exchanges.process_uploaded_list", False, False)]  # run by the worker, not inline
     ml.refresh_from_db()
