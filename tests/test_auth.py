@@ -140,8 +140,8 @@ def _deploy_env(**extra):
         ALLOWED_HOSTS="siao-ofii.exemple.gouv.fr",
         ARCHIVE_ENCRYPTION_KEY=base64.urlsafe_b64encode(os.urandom(32)).decode(),
         DATABASE_URL="sqlite:////tmp/deploy-check.sqlite3",
-        **extra,
     )
+    env.update(extra)
     return env
 
 
@@ -158,3 +158,31 @@ def test_production_refuses_to_start_without_secrets():
     result = subprocess.run([sys.executable, "manage.py", "check"], cwd=settings.BASE_DIR, env=env,
                             capture_output=True, text=True)
     assert result.returncode != 0 and "SECRET_KEY" in result.stderr
+
+
+OIDC_SCRIPT = """
+import django, os
+django.setup()
+from django.core.management import call_command
+call_command('migrate', verbosity=0)
+from django.test import Client
+c = Client()
+login = c.get('/connexion/')
+auth = c.get('/oidc/authenticate/')
+print(login.status_code, 'ProConnect' in login.content.decode(), auth.status_code, auth['Location'].split('?')[0])
+"""
+
+
+def test_oidc_login_is_switched_on_by_environment_only(tmp_path):
+    env = _deploy_env(
+        DATABASE_URL=f"sqlite:///{tmp_path}/oidc.sqlite3",
+        OIDC_ENABLED="true", OIDC_RP_CLIENT_ID="client", OIDC_RP_CLIENT_SECRET="secret",
+        OIDC_OP_AUTHORIZATION_ENDPOINT="https://proconnect.example/authorize",
+        OIDC_OP_TOKEN_ENDPOINT="https://proconnect.example/token", OIDC_OP_USER_ENDPOINT="https://proconnect.example/userinfo",
+        OIDC_OP_JWKS_ENDPOINT="https://proconnect.example/jwks", SECURE_SSL_REDIRECT="false", ALLOWED_HOSTS="testserver",
+        STATIC_MANIFEST="false",
+    )
+    result = subprocess.run([sys.executable, "-c", OIDC_SCRIPT], cwd=settings.BASE_DIR, env=env,
+                            capture_output=True, text=True)
+    assert result.stdout.split() == ["200", "True", "302", "https://proconnect.example/authorize"], result.stderr[-2000:]
+    assert not settings.OIDC_ENABLED  # and off by default
