@@ -217,3 +217,19 @@ def test_import_agents_is_all_or_nothing(tmp_path, demo):
     assert not Agent.objects.filter(email="c.petit@siao38.fr").exists()
     with pytest.raises(CommandError, match="pas un administrateur"):
         call_command("import_agents", str(f), "--granted-by", "siao.69@demo.test")
+
+
+def test_expiry_reminders(demo, mailoutbox):
+    from django_celery_beat.models import PeriodicTask
+
+    from referentiel.tasks import notify_expiring_habilitations
+
+    agent = Agent.objects.create_user("bientot@demo.test", "x")
+    _siao(agent, TODAY - DAY, TODAY + 7 * DAY, demo["admin"])
+    _siao(Agent.objects.create_user("plus-tard@demo.test", "x"), TODAY, TODAY + 8 * DAY, demo["admin"])
+    assert notify_expiring_habilitations.delay().get() == 1
+    assert len(mailoutbox) == 1
+    message = mailoutbox[0]
+    assert set(message.to) == {"bientot@demo.test", "admin@demo.test"}
+    assert (TODAY + 7 * DAY).strftime("%d/%m/%Y") in message.body
+    assert PeriodicTask.objects.filter(task="referentiel.tasks.notify_expiring_habilitations", enabled=True).exists()
