@@ -138,6 +138,15 @@ class Category(models.IntegerChoices):
     FREE = 9, "Points divers"
 
 
+CATEGORY_SHORT_LABELS = {
+    Category.WISHES_TO_APPLY: "1. Asile à demander (SPADA)",
+    Category.ASYLUM_SEEKER: "2. DA → DNA",
+    Category.BPI: "3. BPI",
+    Category.REJECTED: "4. Débouté",
+    Category.FREE: "Divers",
+}
+
+
 class AgendaItemQuerySet(PerimeterQuerySet, models.QuerySet):
     perimeter_lookup = "meeting__departement"
 
@@ -183,6 +192,10 @@ class AgendaItem(models.Model):
     @property
     def is_free(self):
         return not self.identity_key
+
+    @property
+    def short_category(self):
+        return CATEGORY_SHORT_LABELS[Category(self.category)]
 
     @property
     def current_outcome(self):

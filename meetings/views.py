@@ -25,7 +25,7 @@ from siao_ofii.audit.models import AuditAction
 from siao_ofii.audit.services import record
 
 from .forms import FreeItemForm, MeetingForm, MonthForm, OutcomeForm
-from .models import AgendaItem, Category, Meeting, MeetingState
+from .models import CATEGORY_SHORT_LABELS, AgendaItem, Category, Meeting, MeetingState
 from .services import agenda as agenda_service
 from .services import minutes as minutes_service
 from .services import scheduling
@@ -234,7 +234,7 @@ def agenda(request, pk):
         "meeting": meeting,
         "groups": agenda_service.group_by_category(on_agenda),
         "excluded": excluded,
-        "categories": Category.choices,
+        "category_choices": [(c.value, CATEGORY_SHORT_LABELS[c]) for c in Category],
         "can_manage": can_manage and not meeting.is_cancelled,
         "item_count": len(on_agenda),
     })
