@@ -134,3 +134,28 @@ class OutcomeForm(DsfrMixin, forms.ModelForm):
 
 class MonthForm(forms.Form):
     mois = forms.RegexField(regex=r"^\d{4}-(0[1-9]|1[0-2])$", required=False)
+
+
+class AgendaCriteriaForm(forms.Form):
+    """Which rows of the month's list go on the agenda (open situations always do)."""
+
+    new_arrivals = forms.BooleanField(label="Nouvelles arrivées", required=False, initial=True)
+    status_changed = forms.BooleanField(label="Statut modifié depuis le mois précédent", required=False, initial=True)
+    ada_flag = forms.BooleanField(label="Montant additionnel de l’ADA non dû", required=False, initial=True)
+    long_stay = forms.BooleanField(label="Séjour continu d’au moins", required=False, initial=True)
+    min_months = forms.IntegerField(label="Nombre de mois de séjour continu", min_value=1, max_value=60, initial=3,
+                                    required=False, widget=forms.NumberInput(attrs={"class": "fr-input app-narrow"}))
+    everyone = forms.BooleanField(label="Toutes les personnes de la liste", required=False)
+
+    def criteria(self):
+        from .services.agenda import AgendaCriteria
+
+        if not self.is_bound or "submitted" not in self.data:
+            return AgendaCriteria()
+        if not self.is_valid():
+            return None
+        d = self.cleaned_data
+        return AgendaCriteria(
+            new_arrivals=d["new_arrivals"], status_changed=d["status_changed"], ada_flag=d["ada_flag"],
+            min_months=(d["min_months"] or 3) if d["long_stay"] else None, everyone=d["everyone"],
+        )

@@ -2,7 +2,7 @@
 referentiel.perimeter (every object is fetched through ``get_in_perimeter_or_404``)."""
 
 import calendar
-import datetime
+from dataclasses import asdict
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -24,7 +24,7 @@ from referentiel.perimeter import (
 from siao_ofii.audit.models import AuditAction
 from siao_ofii.audit.services import record
 
-from .forms import FreeItemForm, MeetingForm, MonthForm, OutcomeForm
+from .forms import AgendaCriteriaForm, FreeItemForm, MeetingForm, MonthForm, OutcomeForm
 from .models import CATEGORY_SHORT_LABELS, AgendaItem, Category, Meeting, MeetingState
 from .services import agenda as agenda_service
 from .services import minutes as minutes_service
@@ -237,6 +237,7 @@ def agenda(request, pk):
         "category_choices": [(c.value, CATEGORY_SHORT_LABELS[c]) for c in Category],
         "can_manage": can_manage and not meeting.is_cancelled,
         "item_count": len(on_agenda),
+        "criteria_form": AgendaCriteriaForm(),
     })
 
 
@@ -270,9 +271,13 @@ def agenda_build(request, pk):
     if meeting.is_cancelled:
         messages.error(request, "Cette commission est annulée.")
         return redirect("meetings:detail", pk=meeting.pk)
-    result = agenda_service.build_agenda(request.user, meeting)
+    criteria = AgendaCriteriaForm(request.POST).criteria()
+    if criteria is None:
+        messages.error(request, "Critères de sélection invalides.")
+        return redirect("meetings:agenda", pk=meeting.pk)
+    result = agenda_service.build_agenda(request.user, meeting, criteria)
     record(AuditAction.MEETING_CHANGED, request=request, obj=meeting, departement=meeting.departement,
-           change="agenda_built", added=result.added, carried=result.carried)
+           change="agenda_built", added=result.added, carried=result.carried, criteria=asdict(criteria))
     messages.success(request, f"Ordre du jour mis à jour : {result.added} situation(s) ajoutée(s), dont "
                               f"{result.carried} reportée(s) du mois précédent.")
     for w in result.warnings:

@@ -1,8 +1,10 @@
 """The agenda of a commission, drawn from the month's validated list, and outcomes per person.
 
-- Every row of the validated list of the meeting's month becomes a situation; the default
-  category follows the status (DA → 2, BPI → 3); the agent re-categorises (1 and 4 cannot
-  be read from the list).
+- The rows of the validated list of the meeting's month that meet the selection criteria
+  (by default: new arrivals, status changed, ADA additional amount not due, continuous stay of
+  at least 3 months; or every row) become situations: the agenda carries only what the meeting
+  needs, not the whole nominative list. The default category follows the status (DA → 2,
+  BPI → 3); the agent re-categorises (1 and 4 cannot be read from the list).
 - Priority (higher first): ADA additional amount not due, length of continuous stay in
   generalist shelter, new arrivals, items carried over.
 - Carry-over: for every person of the département whose latest outcome (in an earlier month)
@@ -77,6 +79,28 @@ def open_outcomes_before(user, meeting):
 
 
 @dataclass
+class AgendaCriteria:
+    new_arrivals: bool = True
+    status_changed: bool = True
+    ada_flag: bool = True
+    min_months: int | None = 3  # continuous months in generalist shelter; None = not a criterion
+    everyone: bool = False
+
+    def selects(self, row):
+        if self.everyone:
+            return True
+        return (
+            (self.new_arrivals and row.movement == Movement.NEW)
+            or (self.status_changed and row.movement == Movement.STATUS_CHANGED)
+            or (self.ada_flag and row.ada_flag)
+            or (self.min_months is not None and row.continuous_months >= self.min_months)
+        )
+
+
+EVERYONE = AgendaCriteria(everyone=True)
+
+
+@dataclass
 class BuildResult:
     monthly_list: object = None
     added: int = 0
@@ -85,7 +109,10 @@ class BuildResult:
 
 
 @transaction.atomic
-def build_agenda(user, meeting):
+def build_agenda(user, meeting, criteria=None):
+    """Add to the agenda the selected rows of the month's list and the open situations of earlier
+    months. Persons with an open outcome are always added, whatever the criteria."""
+    criteria = criteria or AgendaCriteria()
     result = BuildResult()
     existing = {
         key: item for item, key in ((i, i.identity_key) for i in meeting.items.exclude(identity_key=""))
@@ -111,6 +138,8 @@ def build_agenda(user, meeting):
                 item.save(update_fields=["list_row", "on_current_list"])
             continue
         outcome = carried.get(key)
+        if outcome is None and not criteria.selects(row):
+            continue
         category = outcome.agenda_item.category if outcome and outcome.agenda_item.category != Category.FREE else None
         new_items.append(
             AgendaItem(

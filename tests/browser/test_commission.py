@@ -80,10 +80,12 @@ def test_commission_journey(page):
     page.click("#agenda-link")
     page.click("#build-agenda")
     page.wait_for_load_state("networkidle")
-    assert "4 situation(s) ajoutée(s)" in page.text_content("body")
+    # default criteria: ADA flag, new arrival, 3 months or more — not NOM2 (2 months, no flag)
+    assert "3 situation(s) ajoutée(s)" in page.text_content("body")
     rows = page.locator(".agenda-table tbody tr")
-    assert rows.count() == 4
+    assert rows.count() == 3
     assert "NOM0" in rows.nth(0).text_content()  # ADA flag first
+    assert "NOM2" not in page.text_content("main")
     check_a11y(page, "commission_agenda_dt")
     for decision, org in [("dna", "OFII — DT Lyon"), ("cph", "SIAO 69 — Rhône")]:
         page.locator(".outcome-link", has_text="Enregistrer la suite").first.click()

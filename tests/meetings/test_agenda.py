@@ -5,6 +5,8 @@ from meetings.models import AgendaItem, Category, Decision, Outcome, OutcomeStat
 from meetings.services.agenda import (
     add_free_item,
     agenda_items,
+    EVERYONE,
+    AgendaCriteria,
     build_agenda,
     group_by_category,
     person_history,
@@ -32,7 +34,7 @@ def test_agenda_from_validated_list_with_default_categories_and_priority(demo, m
     make_list("75", "2026-11", uploaded_by=demo["siao.75"], validated_by=demo["siao.75"], rows=2, start=200)
     make_list("69", "2026-10", uploaded_by=demo["siao.69"], validated_by=demo["siao.69"], rows=2, start=300)
     meeting = make_meeting()
-    result = build_agenda(demo["prefecture.69"], meeting)
+    result = build_agenda(demo["prefecture.69"], meeting, EVERYONE)
     assert result.added == 5 and result.carried == 0 and not result.warnings
     items = list(agenda_items(demo["prefecture.69"], meeting))
     by_key = {i.identity_key: i for i in items}
@@ -49,11 +51,11 @@ def test_agenda_from_validated_list_with_default_categories_and_priority(demo, m
 def test_build_is_idempotent_and_keeps_agent_choices(demo, make_meeting, validated_list):
     validated_list("2026-11", rows=3)
     meeting = make_meeting()
-    build_agenda(demo["dt.lyon"], meeting)
+    build_agenda(demo["dt.lyon"], meeting, EVERYONE)
     item = meeting.items.get(identity_key="key-0")
     item.category, item.priority = Category.REJECTED, 999
     item.save()
-    result = build_agenda(demo["dt.lyon"], meeting)
+    result = build_agenda(demo["dt.lyon"], meeting, EVERYONE)
     assert result.added == 0
     assert meeting.items.count() == 3
     item.refresh_from_db()
@@ -62,12 +64,12 @@ def test_build_is_idempotent_and_keeps_agent_choices(demo, make_meeting, validat
 
 def test_no_validated_list_warns_and_outsider_builds_nothing(demo, make_meeting, validated_list):
     meeting = make_meeting()
-    result = build_agenda(demo["prefecture.69"], meeting)
+    result = build_agenda(demo["prefecture.69"], meeting, EVERYONE)
     assert result.added == 0 and "Aucune liste validée" in result.warnings[0]
     validated_list("2026-11", rows=3)
     # A user outside 69 does not reach the list (perimeter of the querysets).
-    assert build_agenda(demo["dt.paris"], meeting).added == 0
-    assert build_agenda(demo["prefecture.69"], meeting).added == 3
+    assert build_agenda(demo["dt.paris"], meeting, EVERYONE).added == 0
+    assert build_agenda(demo["prefecture.69"], meeting, EVERYONE).added == 3
 
 
 def test_free_items(demo, make_meeting):
@@ -83,7 +85,7 @@ def test_open_outcomes_carried_over_two_months_until_closed(demo, make_meeting, 
     # November: three persons (key-0 DA, key-1 BPI, key-2 BPI).
     validated_list("2026-11", rows=3)
     nov = make_meeting(aware(2026, 11, 17))
-    build_agenda(user, nov)
+    build_agenda(user, nov, EVERYONE)
     items = {i.identity_key: i for i in nov.items.all()}
     record_outcome(user, items["key-0"], decision=Decision.DNA, state=OutcomeState.OPEN)
     record_outcome(user, items["key-1"], decision=Decision.CPH, state=OutcomeState.DONE)
@@ -94,7 +96,7 @@ def test_open_outcomes_carried_over_two_months_until_closed(demo, make_meeting, 
     # December: key-0 still on the list, key-2 has left it; key-1's outcome is closed.
     validated_list("2026-12", rows=2, start=0, facts={0: {"movement": Movement.PRESENT, "continuous_months": 3}})
     dec = make_meeting(aware(2026, 12, 15))
-    result = build_agenda(user, dec)
+    result = build_agenda(user, dec, EVERYONE)
     dec_items = {i.identity_key: i for i in dec.items.all()}
     assert set(dec_items) == {"key-0", "key-1", "key-2"}
     assert dec_items["key-0"].carried_over and dec_items["key-0"].on_current_list
@@ -111,7 +113,7 @@ def test_open_outcomes_carried_over_two_months_until_closed(demo, make_meeting, 
 
     # January: no list validated yet; key-2 comes back (second carry-over), key-0 does not.
     jan = make_meeting(aware(2027, 1, 19))
-    result = build_agenda(user, jan)
+    result = build_agenda(user, jan, EVERYONE)
     assert _keys(jan.items.all()) == ["key-2"]
     jan_item = jan.items.get()
     assert jan_item.carried_over and jan_item.carried_from.decision == Decision.VOLUNTARY_RETURN
@@ -119,7 +121,7 @@ def test_open_outcomes_carried_over_two_months_until_closed(demo, make_meeting, 
 
     # February: everything closed → nothing carried.
     feb = make_meeting(aware(2027, 2, 16))
-    assert build_agenda(user, feb).carried == 0
+    assert build_agenda(user, feb, EVERYONE).carried == 0
     assert feb.items.count() == 0
 
     # The person's history, month by month.
@@ -134,12 +136,12 @@ def test_outcome_not_carried_when_not_recorded_month_before_is_closed(demo, make
     user = demo["prefecture.69"]
     validated_list("2026-11", rows=1)
     nov = make_meeting(aware(2026, 11, 17))
-    build_agenda(user, nov)
+    build_agenda(user, nov, EVERYONE)
     record_outcome(user, nov.items.get(), decision=Decision.SPADA)
     dec = make_meeting(aware(2026, 12, 16))
-    build_agenda(user, dec)  # carried, but no outcome recorded in December
+    build_agenda(user, dec, EVERYONE)  # carried, but no outcome recorded in December
     jan = make_meeting(aware(2027, 1, 19))
-    build_agenda(user, jan)
+    build_agenda(user, jan, EVERYONE)
     assert jan.items.get().carried_from == nov.items.get().outcome
 
 
@@ -172,3 +174,27 @@ def test_status_da_vs_bpi_mapping():
     assert default_category(Row) == Category.BPI
     Row.status = Status.DA
     assert default_category(Row) == Category.ASYLUM_SEEKER
+
+
+def test_default_criteria_keep_only_what_the_meeting_needs(demo, make_meeting, validated_list):
+    user = demo["prefecture.69"]
+    validated_list("2026-10", rows=6, start=0)
+    octo = make_meeting(aware(2026, 10, 20))
+    build_agenda(user, octo, EVERYONE)
+    record_outcome(user, octo.items.get(identity_key="key-5"), decision=Decision.DNA)  # open
+    validated_list("2026-11", rows=6, start=0, facts={
+        0: {"movement": Movement.NEW, "continuous_months": 1},
+        1: {"movement": Movement.STATUS_CHANGED},
+        2: {"ada_flag": True},
+        3: {"continuous_months": 3},
+        4: {"continuous_months": 2},
+        5: {"continuous_months": 1},
+    })
+    nov = make_meeting()
+    result = build_agenda(user, nov)
+    assert sorted(_keys(nov.items.all())) == ["key-0", "key-1", "key-2", "key-3", "key-5"]
+    assert result.carried == 1 and nov.items.get(identity_key="key-5").carried_over
+    # narrower: only ADA and long stays of 4 months or more (key-5 still comes back: open outcome)
+    dec_meeting = make_meeting(aware(2026, 11, 26))
+    build_agenda(user, dec_meeting, AgendaCriteria(new_arrivals=False, status_changed=False, min_months=4))
+    assert sorted(_keys(dec_meeting.items.all())) == ["key-2", "key-5"]

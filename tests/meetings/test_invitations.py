@@ -99,11 +99,11 @@ def test_removed_attendee_receives_a_cancellation(demo, dep69, django_capture_on
 
 
 def test_invitation_has_no_nominative_content(demo, dep69, validated_list, django_capture_on_commit_callbacks, mailoutbox):
-    from meetings.services.agenda import build_agenda
+    from meetings.services.agenda import EVERYONE, build_agenda
 
     validated_list("2026-11", facts={0: {"last_name": "DUPONTEL"}})
     meeting = _schedule(demo, dep69, django_capture_on_commit_callbacks)
-    build_agenda(demo["prefecture.69"], meeting)
+    build_agenda(demo["prefecture.69"], meeting, EVERYONE)
     ics = build_ics(meeting).decode()
     assert "DUPONTEL" not in ics
     assert all("DUPONTEL" not in m.body for m in mailoutbox)

@@ -5,7 +5,7 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from meetings.models import Decision, OutcomeState
-from meetings.services.agenda import add_free_item, build_agenda, record_outcome
+from meetings.services.agenda import EVERYONE, add_free_item, build_agenda, record_outcome
 from meetings.services.minutes import minutes_pdf, minutes_xlsx
 from referentiel.models import Agent, Organisation
 
@@ -16,7 +16,7 @@ def held_meeting(demo, make_meeting, validated_list):
     meeting = make_meeting()
     meeting.invited_organisations.set([Organisation.objects.get(name="OFII — DT Lyon")])
     meeting.invited_agents.set(Agent.objects.filter(email="siao.69@demo.test"))
-    build_agenda(demo["dt.lyon"], meeting)
+    build_agenda(demo["dt.lyon"], meeting, EVERYONE)
     items = {i.identity_key: i for i in meeting.items.all()}
     lyon = Organisation.objects.get(name="OFII — DT Lyon")
     record_outcome(demo["dt.lyon"], items["key-0"], decision=Decision.DNA, responsible_organisation=lyon,

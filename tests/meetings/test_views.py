@@ -4,7 +4,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from meetings.models import AgendaItem, Category, Decision, Meeting, Outcome
-from meetings.services.agenda import build_agenda, record_outcome
+from meetings.services.agenda import EVERYONE, build_agenda, record_outcome
 from referentiel.models import Agent, Departement, Organisation
 from siao_ofii.audit.models import AuditAction, AuditEvent
 from tests.factories import make_list
@@ -70,7 +70,7 @@ def test_invitable_choices_limited_to_the_departement(client, demo):
 def _agenda_setup(demo, make_meeting, validated_list, rows=3):
     validated_list("2026-11", rows=rows)
     meeting = make_meeting()
-    build_agenda(demo["dt.lyon"], meeting)
+    build_agenda(demo["dt.lyon"], meeting, EVERYONE)
     return meeting
 
 
@@ -220,3 +220,54 @@ def test_home_card_and_nav_link(client, demo):
     client.logout()
     login(client, demo["admin"])
     assert f'href="{reverse("meetings:index")}"' not in client.get(reverse("home")).content.decode()
+
+
+def test_build_agenda_with_criteria_from_the_page(client, demo, make_meeting, validated_list):
+    from exchanges.models import Movement
+
+    validated_list("2026-11", rows=3, facts={0: {"movement": Movement.NEW, "continuous_months": 1}})
+    meeting = make_meeting()
+    login(client, demo["dt.lyon"])
+    url = reverse("meetings:agenda_build", args=[meeting.pk])
+    client.post(url, {"submitted": "1", "new_arrivals": "on"})
+    assert list(meeting.items.values_list("identity_key", flat=True)) == ["key-0"]
+    client.post(url, {"submitted": "1", "everyone": "on"})
+    assert meeting.items.count() == 3
+    event = AuditEvent.objects.filter(action=AuditAction.MEETING_CHANGED, details__change="agenda_built").first()
+    assert event.details["criteria"]["everyone"] is True
+
+
+def test_edit_through_the_page_sends_an_update(client, demo, make_meeting, django_capture_on_commit_callbacks, mailoutbox):
+    from icalendar import Calendar
+
+    meeting = make_meeting()
+    meeting.invited_agents.set(Agent.objects.filter(email="dt.lyon@demo.test"))
+    login(client, demo["prefecture.69"])
+    form = client.get(reverse("meetings:edit", args=[meeting.pk])).context["form"]
+    assert form.initial["date"] == datetime.date(2026, 11, 17)
+    data = {"date": "2026-11-19", "time": "10:00", "duration_minutes": "120", "place": meeting.place, "video_url": "",
+            "recurrence_week": "", "recurrence_weekday": "", "invited_agents": [demo["dt.lyon"].pk]}
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post(reverse("meetings:edit", args=[meeting.pk]), data).status_code == 302
+    meeting.refresh_from_db()
+    assert meeting.sequence == 1 and timezone.localtime(meeting.starts_at).day == 19
+    assert len(mailoutbox) == 1
+    part = mailoutbox[0].attachments[0]
+    ev = Calendar.from_ical(part.get_payload(decode=True)).walk("VEVENT")[0]
+    assert int(ev["SEQUENCE"]) == 1 and str(ev["UID"]) == meeting.ical_uid
+
+
+def test_outcome_form_of_a_carried_item_starts_from_last_month(client, demo, make_meeting, validated_list):
+    validated_list("2026-10", rows=1)
+    octo = make_meeting(aware(2026, 10, 20))
+    build_agenda(demo["dt.lyon"], octo, EVERYONE)
+    record_outcome(demo["dt.lyon"], octo.items.get(), decision=Decision.DPAR, due_date=datetime.date(2026, 11, 30))
+    nov = make_meeting()
+    build_agenda(demo["dt.lyon"], nov, EVERYONE)
+    item = nov.items.get()
+    login(client, demo["dt.lyon"])
+    response = client.get(reverse("meetings:outcome", args=[item.pk]))
+    assert "Suite du mois précédent : Orientation vers le DPAR (En cours)" in response.content.decode()
+    assert response.context["form"].initial["decision"] == Decision.DPAR
+    body = client.get(reverse("meetings:agenda", args=[nov.pk])).content.decode()
+    assert "Reportée du mois précédent" in body
