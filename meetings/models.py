@@ -9,6 +9,7 @@ the latest outcome of a person, if still open, comes back on the next agenda.
 Every nominative queryset goes through ``referentiel.perimeter.PerimeterQuerySet``.
 """
 
+import datetime
 import uuid
 
 from django.conf import settings
@@ -115,7 +116,7 @@ class Meeting(models.Model):
 
     @property
     def ends_at(self):
-        return self.starts_at + timezone.timedelta(minutes=self.duration_minutes)
+        return self.starts_at + datetime.timedelta(minutes=self.duration_minutes)
 
     @property
     def recurrence_label(self):

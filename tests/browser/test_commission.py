@@ -121,7 +121,15 @@ def test_commission_journey(page):
     check_a11y(page, "commission_history")
     _log_out(page)
 
-    # 3. Another département's users see none of it.
+    # 3. The SIAO agent of 69 reads the agenda and the outcomes, without any edit control.
+    log_in(page, "siao.69@demo.test", DEFAULT_DEMO_PASSWORD)
+    page.goto(f"{page.base}/commissions/{meeting.pk}/ordre-du-jour/")
+    assert page.locator(".outcome-summary").count() == 2
+    assert page.locator("#agenda-form, #build-form, .outcome-link").count() == 0
+    check_a11y(page, "commission_agenda_siao_read_only")
+    _log_out(page)
+
+    # 4. Another département's users see none of it.
     for email in ["siao.75@demo.test", "dt.paris@demo.test"]:
         log_in(page, email, DEFAULT_DEMO_PASSWORD)
         page.goto(f"{page.base}/commissions/?mois={period}")
@@ -134,7 +142,7 @@ def test_commission_journey(page):
             assert response.status == 404, (email, path)
         _log_out(page)
 
-    # 4. Headquarters sees that 69 scheduled its commission.
+    # 5. Headquarters sees that 69 scheduled its commission.
     log_in(page, "siege@demo.test", DEFAULT_DEMO_PASSWORD)
     page.goto(f"{page.base}/commissions/suivi-national/?mois={period}")
     assert "Planifiée" in page.text_content("tr.dep-69")
