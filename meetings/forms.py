@@ -91,6 +91,8 @@ class MeetingForm(DsfrMixin, forms.ModelForm):
             raise forms.ValidationError("Indiquez un lieu ou un lien de visioconférence (ou les deux).")
         if (data.get("recurrence_week") is None) != (data.get("recurrence_weekday") is None):
             raise forms.ValidationError("Pour une récurrence, choisissez la semaine du mois et le jour.")
+        if (data.get("months") or 1) > 1 and data.get("recurrence_week") is None:
+            self.add_error("months", "Choisissez une récurrence pour planifier plusieurs mois.")
         if data.get("date") and data.get("time"):
             data["starts_at"] = timezone.make_aware(datetime.datetime.combine(data["date"], data["time"]))
         return data

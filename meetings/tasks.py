@@ -7,3 +7,11 @@ def send_meeting_invitations(meeting_id, method, recipients=None):
     from .services.invitations import send_for_pk
 
     return send_for_pk(meeting_id, method, recipients)
+
+
+@shared_task
+def purge_expired_meeting_data():
+    """Daily: delete the agenda items and outcomes older than the retention period."""
+    from .services.retention import purge_expired
+
+    return purge_expired()

@@ -27,7 +27,7 @@ class ScheduleResult:
     occurrences: list = field(default_factory=list)
 
 
-def scheduling_warnings(user, departement, starts_at):
+def scheduling_warnings(user, departement, starts_at, exclude_pk=None):
     """The warnings for a commission of ``departement`` at ``starts_at`` (aware datetime)."""
     local = timezone.localtime(starts_at)
     period = local.strftime("%Y-%m")
@@ -48,13 +48,21 @@ def scheduling_warnings(user, departement, starts_at):
             f"La liste de {local:%m/%Y} du département {departement.code} n’est pas encore validée par le SIAO : "
             "l’ordre du jour ne pourra en être tiré qu’après sa validation."
         )
+    others = (
+        Meeting.objects.visible_to(user, Capability.VIEW_MEETINGS)
+        .filter(departement=departement, period=period)
+        .exclude(state=MeetingState.CANCELLED)
+        .exclude(pk=exclude_pk)
+    )
+    if others.exists():
+        warnings.append(f"Une autre commission du département {departement.code} est déjà prévue en {local:%m/%Y}.")
     return warnings
 
 
 def meeting_warnings(user, meeting):
     if meeting.state != MeetingState.SCHEDULED:
         return []
-    return scheduling_warnings(user, meeting.departement, meeting.starts_at)
+    return scheduling_warnings(user, meeting.departement, meeting.starts_at, exclude_pk=meeting.pk)
 
 
 def nth_weekday(year, month, week, weekday):
@@ -94,7 +102,7 @@ def schedule_meeting(user, meeting, *, organisations=(), agents=(), months=1):
     meeting.save()
     meeting.invited_organisations.set(organisations)
     meeting.invited_agents.set(agents)
-    result = ScheduleResult(meeting, scheduling_warnings(user, meeting.departement, meeting.starts_at))
+    result = ScheduleResult(meeting, meeting_warnings(user, meeting))
     if meeting.recurrence_week is not None and months > 1:
         local = timezone.localtime(meeting.starts_at)
         for date in recurrence_dates(local.date(), meeting.recurrence_week, meeting.recurrence_weekday, months)[1:]:
@@ -113,6 +121,11 @@ def schedule_meeting(user, meeting, *, organisations=(), agents=(), months=1):
             occ.save()
             _copy_invitations(meeting, occ)
             result.occurrences.append(occ)
+            if date.day < EARLIEST_DAY:
+                result.warnings.append(
+                    f"La commission du {date:%d/%m/%Y} (récurrence) tombe avant le {EARLIEST_DAY} du mois : "
+                    "vous pouvez la déplacer."
+                )
     for m in [meeting, *result.occurrences]:
         send_invitations_on_commit(m, "REQUEST")
     return result

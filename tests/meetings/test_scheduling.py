@@ -75,6 +75,8 @@ def test_recurrence_creates_monthly_occurrences_with_invitations(demo, dep69, dj
     # 3 meetings × 2 agents (the organisation has no functional address)
     assert len(mailoutbox) == 6
     assert meeting.recurrence_label == "3e mardi du mois"
+    # 15 December falls before the 16th: flagged, still created
+    assert any("15/12/2026 (récurrence) tombe avant le 16" in w for w in result.warnings)
 
 
 def test_place_or_video_required_by_the_database(demo, dep69):
@@ -103,3 +105,22 @@ def test_visible_to_perimeter(demo, make_meeting):
     assert visible("siao.75") == {m75}
     assert visible("siege") == {m69, m75}
     assert visible("admin") == set()
+
+
+def test_warning_when_another_commission_that_month(demo, dep69, validated_list, make_meeting):
+    validated_list("2026-11")
+    first = make_meeting(aware(2026, 11, 17))
+    assert scheduling.meeting_warnings(demo["prefecture.69"], first) == []
+    second = Meeting(departement=dep69, starts_at=aware(2026, 11, 24), place="Salle B")
+    result = scheduling.schedule_meeting(demo["prefecture.69"], second)
+    assert len(result.warnings) == 1 and "déjà prévue en 11/2026" in result.warnings[0]
+    scheduling.cancel_meeting(demo["prefecture.69"], first)
+    assert scheduling.meeting_warnings(demo["prefecture.69"], second) == []
+
+
+def test_several_months_need_a_recurrence(demo, dep69):
+    from meetings.forms import MeetingForm
+
+    form = MeetingForm({"date": "2026-11-17", "time": "09:30", "duration_minutes": "60", "place": "x",
+                        "months": "3"}, departement=dep69)
+    assert not form.is_valid() and "months" in form.errors
