@@ -149,6 +149,11 @@ def _scheduled_message(result):
     return text
 
 
+def _refuse_cancelled(request, meeting):
+    messages.error(request, "Cette commission est annulée : son ordre du jour et ses suites ne se modifient plus.")
+    return redirect("meetings:detail", pk=meeting.pk)
+
+
 @require_http_methods(["GET", "POST"])
 def edit(request, pk):
     meeting = _meeting(request, pk, Capability.MANAGE_MEETINGS)
@@ -218,6 +223,8 @@ def agenda(request, pk):
     if request.method == "POST":
         if not can_manage:
             raise PermissionDenied
+        if meeting.is_cancelled:
+            return _refuse_cancelled(request, meeting)
         changed = _apply_agenda_changes(request, meeting)
         if changed:
             record(AuditAction.MEETING_CHANGED, request=request, obj=meeting, departement=meeting.departement,
@@ -269,8 +276,7 @@ def _apply_agenda_changes(request, meeting):
 def agenda_build(request, pk):
     meeting = _meeting(request, pk, Capability.MANAGE_MEETINGS)
     if meeting.is_cancelled:
-        messages.error(request, "Cette commission est annulée.")
-        return redirect("meetings:detail", pk=meeting.pk)
+        return _refuse_cancelled(request, meeting)
     criteria = AgendaCriteriaForm(request.POST).criteria()
     if criteria is None:
         messages.error(request, "Critères de sélection invalides.")
@@ -288,6 +294,8 @@ def agenda_build(request, pk):
 @require_http_methods(["GET", "POST"])
 def free_item(request, pk):
     meeting = _meeting(request, pk, Capability.MANAGE_MEETINGS)
+    if meeting.is_cancelled:
+        return _refuse_cancelled(request, meeting)
     form = FreeItemForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         item = agenda_service.add_free_item(meeting, **form.cleaned_data)
@@ -302,6 +310,8 @@ def free_item(request, pk):
 def outcome(request, item_pk):
     item = _item(request, item_pk, Capability.MANAGE_MEETINGS)
     meeting = item.meeting
+    if meeting.is_cancelled:
+        return _refuse_cancelled(request, meeting)
     existing = getattr(item, "outcome", None)
     initial = {}
     if existing is None and item.carried_from_id:

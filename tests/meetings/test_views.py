@@ -271,3 +271,18 @@ def test_outcome_form_of_a_carried_item_starts_from_last_month(client, demo, mak
     assert response.context["form"].initial["decision"] == Decision.DPAR
     body = client.get(reverse("meetings:agenda", args=[nov.pk])).content.decode()
     assert "Reportée du mois précédent" in body
+
+
+def test_cancelled_meeting_agenda_is_frozen(client, demo, make_meeting, validated_list):
+    meeting = _agenda_setup(demo, make_meeting, validated_list)
+    item = meeting.items.first()
+    login(client, demo["prefecture.69"])
+    client.post(reverse("meetings:cancel", args=[meeting.pk]))
+    detail = reverse("meetings:detail", args=[meeting.pk])
+    assert client.post(reverse("meetings:outcome", args=[item.pk]), {"decision": "dna", "state": "open"})["Location"] == detail
+    assert client.post(reverse("meetings:agenda_build", args=[meeting.pk]))["Location"] == detail
+    assert client.post(reverse("meetings:free_item", args=[meeting.pk]), {"text": "x", "category": "9", "priority": "0"})["Location"] == detail
+    assert client.post(reverse("meetings:agenda", args=[meeting.pk]), {f"priority-{item.pk}": "7"})["Location"] == detail
+    assert not Outcome.objects.exists() and meeting.items.count() == 3
+    item.refresh_from_db()
+    assert item.priority != 7
