@@ -147,3 +147,51 @@ def test_commission_journey(page):
     page.goto(f"{page.base}/commissions/suivi-national/?mois={period}")
     assert "Planifiée" in page.text_content("tr.dep-69")
     check_a11y(page, "commission_national")
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_commission_secondary_pages(page):
+    """A DT agent (several départements) picks the département, edits, adds a free item and
+    cancels: every page passes axe-core."""
+    from django.core.management import call_command
+
+    from meetings.models import Meeting, MeetingState
+    from referentiel.models import Agent, Departement
+
+    call_command("seed_demo", stdout=open("/dev/null", "w"))
+    today = timezone.localdate()
+    starts = timezone.make_aware(datetime.datetime.combine(
+        (today.replace(day=1) + datetime.timedelta(days=32)).replace(day=18), datetime.time(10, 0)))
+    meeting = Meeting.objects.create(departement=Departement.objects.get(code="69"), starts_at=starts,
+                                     place="DT Lyon, salle 2", created_by=Agent.objects.get(email="dt.lyon@demo.test"))
+    log_in(page, "dt.lyon@demo.test", DEFAULT_DEMO_PASSWORD)
+    page.goto(page.base + "/commissions/planifier/")
+    assert page.locator("#id_departement option[value='75']").count() == 0
+    check_a11y(page, "commission_choose_departement")
+    page.select_option("#id_departement", "42")
+    page.click("button:has-text('Continuer')")
+    assert "Planifier une commission — 42 Loire" in page.text_content("h1")
+
+    page.goto(f"{page.base}/commissions/{meeting.pk}/modifier/")
+    page.fill("#id_time", "11:00")
+    check_a11y(page, "commission_edit")
+    page.click("button:has-text('Enregistrer et envoyer la mise à jour')")
+    page.wait_for_load_state("networkidle")
+    meeting.refresh_from_db()
+    assert meeting.sequence == 1 and timezone.localtime(meeting.starts_at).hour == 11
+
+    page.goto(f"{page.base}/commissions/{meeting.pk}/ordre-du-jour/ajouter/")
+    page.fill("#id_text", "Bilan des places CADA vacantes dans le département")
+    check_a11y(page, "commission_free_item")
+    page.click("button:has-text('Ajouter')")
+    page.wait_for_load_state("networkidle")
+    assert "Bilan des places CADA vacantes" in page.text_content("#categorie-9 ~ div")
+
+    page.goto(f"{page.base}/commissions/{meeting.pk}/annuler/")
+    check_a11y(page, "commission_cancel")
+    page.click("button:has-text('Confirmer l’annulation')")
+    page.wait_for_load_state("networkidle")
+    meeting.refresh_from_db()
+    assert meeting.state == MeetingState.CANCELLED and meeting.sequence == 2
+    assert "Annulée" in page.text_content("main")
+    screenshot(page, "commission_cancelled")
