@@ -103,10 +103,13 @@ def celery_worker_on_redis(tmp_path, settings):
 
 
 def _reset_connections(app):
-    if app._pool is not None:
-        app._pool.force_close_all()
-        app._pool = None
+    """Forget the broker connections and producers (kombu keeps global pools keyed by URL), so
+    that the next publish uses the broker now configured."""
+    from kombu import pools
+
+    app._pool = None
     app.amqp._producer_pool = None
+    pools.reset()
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
