@@ -196,3 +196,20 @@ def test_new_version_makes_new_archive_and_change_counts(demo):
     assert created and e2.version == 2 and e2.file_name == "SIAO_069_2026-11_v2.zip"
     assert e1.absolute_path.exists() and e2.absolute_path.exists()
     assert e1.reveal_password() != e2.reveal_password()
+
+
+def test_password_key_from_environment_or_dev_key_in_debug(settings):
+    from django.core.exceptions import ImproperlyConfigured
+
+    token = passwords.encrypt_password("Abcd-Efgh-Jkmn-Pqrs-Tuvw")
+    assert passwords.decrypt_password(token) == "Abcd-Efgh-Jkmn-Pqrs-Tuvw"
+    settings.ARCHIVE_ENCRYPTION_KEY = ""
+    settings.DEBUG = False
+    with pytest.raises(ImproperlyConfigured):
+        passwords.encrypt_password("x")
+    settings.DEBUG = True
+    dev = passwords.encrypt_password("Abcd-Efgh-Jkmn-Pqrs-Tuvw")
+    assert passwords.decrypt_password(dev) == "Abcd-Efgh-Jkmn-Pqrs-Tuvw"
+    settings.ARCHIVE_ENCRYPTION_KEY = "not-a-fernet-key"
+    with pytest.raises(ImproperlyConfigured):
+        passwords.encrypt_password("x")

@@ -191,3 +191,17 @@ def test_beat_schedules_are_registered_and_point_to_real_tasks():
         assert name in app.tasks
     days = sorted(t.crontab.day_of_month for t in PeriodicTask.objects.filter(task__startswith="exchanges.extracts."))
     assert days == ["*", "10", "11", "5", "8", "9"]
+
+
+def test_schedules_are_editable_in_the_admin(client, demo):
+    from django.contrib import admin
+    from django.urls import reverse
+    from django_celery_beat.models import PeriodicTask
+
+    from tests.helpers import login
+
+    assert PeriodicTask in admin.site._registry
+    login(client, demo["admin"])
+    task = PeriodicTask.objects.get(task="exchanges.extracts.purge_retention")
+    response = client.get(reverse("admin:django_celery_beat_periodictask_change", args=[task.pk]))
+    assert response.status_code == 200
