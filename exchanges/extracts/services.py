@@ -161,11 +161,31 @@ def sweep(period=None, record_late=False, today=None):
     return {"period": period, "built": built, "late": late}
 
 
+STALE_BUILD_SECONDS = 24 * 3600
+
+
+def remove_stale_builds(max_age=STALE_BUILD_SECONDS):
+    """Temporary build directories left by a worker killed mid-build (never published)."""
+    import shutil
+
+    base = Path(settings.PRIVATE_STORAGE_ROOT) / EXTRACTS_DIR
+    if not base.is_dir():
+        return 0
+    limit = time.time() - max_age
+    removed = 0
+    for tmp in base.glob("*/.build-*"):
+        if tmp.is_dir() and tmp.stat().st_mtime < limit:
+            shutil.rmtree(tmp, ignore_errors=True)
+            removed += 1
+    return removed
+
+
 def purge_expired(today=None, actor=None):
     """Delete archives and nominative rows older than the retention (PlatformSettings)."""
     months = PlatformSettings.load().retention_months
     cutoff = periods.add_months(periods.current(today), -months)
     root = Path(settings.PRIVATE_STORAGE_ROOT)
+    remove_stale_builds()
     archives = 0
     with transaction.atomic():
         old = Extract.objects.select_for_update().filter(period__lt=cutoff, purged_at__isnull=True)
@@ -233,6 +253,11 @@ class DepartementMonth:
         if self.monthly_list is None or self.previous_rows is None:
             return None
         return self.monthly_list.row_count - self.previous_rows
+
+    @property
+    def row_delta_abs(self):
+        delta = self.row_delta
+        return None if delta is None else abs(delta)
 
 
 def overview(departements, period, today=None):

@@ -205,3 +205,20 @@ def test_schedules_are_editable_in_the_admin(client, demo):
     task = PeriodicTask.objects.get(task="exchanges.extracts.purge_retention")
     response = client.get(reverse("admin:django_celery_beat_periodictask_change", args=[task.pk]))
     assert response.status_code == 200
+
+
+def test_purge_removes_builds_left_by_a_killed_worker(settings):
+    import os
+    import time
+
+    from exchanges.extracts.services import remove_stale_builds
+
+    base = settings.PRIVATE_STORAGE_ROOT / "extracts" / "2026-11"
+    stale, fresh = base / ".build-old", base / ".build-new"
+    for d in (stale, fresh):
+        d.mkdir(parents=True)
+        (d / "SIAO_069_2026-11_v1.csv").write_text("NOM;Prénom\n")
+    old = time.time() - 2 * 24 * 3600
+    os.utime(stale, (old, old))
+    assert remove_stale_builds() == 1
+    assert not stale.exists() and fresh.exists()
