@@ -1,3 +1,7 @@
+from django.urls import include, path
+
 app_name = "exchanges"
 
-urlpatterns = []
+urlpatterns = [
+    path("extraits/", include("exchanges.extract_urls")),
+]

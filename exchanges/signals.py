@@ -1,0 +1,3 @@
+import django.dispatch
+
+list_validated = django.dispatch.Signal()
