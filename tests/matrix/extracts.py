@@ -14,11 +14,11 @@ def context(demo):
     building three archives for every matrix test would only slow the suite down)."""
     from exchanges.extracts.services import relative_path
     from exchanges.models import Extract
-    from tests.factories import make_list
+    from tests.factories import get_or_make_list
 
     ctx = {}
     for code in ("69", "75", "2A"):
-        ml = make_list(code, "2026-11", uploaded_by=demo["siao.69"], rows=1)
+        ml = get_or_make_list(code, "2026-11", uploaded_by=demo["siao.69"], rows=1)
         extract = Extract(departement=ml.departement, period=ml.period, version=1, monthly_list=ml,
                           file_path=relative_path(code, ml.period, 1), size=4, sha256="0" * 64, row_count=1)
         extract.set_password("Test-Pass-Word-Only-Xxxx")

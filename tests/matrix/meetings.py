@@ -35,7 +35,7 @@ def context(demo):
     from meetings.models import AgendaItem, Category, Decision, Meeting
     from meetings.services.agenda import record_outcome
     from referentiel.models import Departement
-    from tests.factories import make_list
+    from tests.factories import get_or_make_list
 
     dep = Departement.objects.get(code="69")
     today = timezone.localdate()
@@ -43,7 +43,7 @@ def context(demo):
         departement=dep, starts_at=timezone.make_aware(datetime.datetime(today.year, today.month, 20, 14, 0)),
         place="Préfecture du Rhône, salle 3", created_by=demo["prefecture.69"],
     )
-    ml = make_list("69", meeting.period, uploaded_by=demo["siao.69"], validated_by=demo["siao.69"], rows=2)
+    ml = get_or_make_list("69", meeting.period, uploaded_by=demo["siao.69"], rows=2)
     row = ListRow.objects.filter(monthly_list=ml).first()
     item = AgendaItem.objects.create(meeting=meeting, identity_key=row.identity_key, list_row=row,
                                      on_current_list=True, category=Category.ASYLUM_SEEKER)
