@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from . import views
 
@@ -7,6 +7,7 @@ app_name = "exchanges"
 urlpatterns = [
     path("", views.my_lists, name="my_lists"),
     path("modele.xlsx", views.template_xlsx, name="template"),
+    path("extraits/", include("exchanges.extract_urls")),
     path("departement/<str:code>/deposer/", views.upload, name="upload"),
     path("<int:pk>/", views.detail, name="detail"),
     path("<int:pk>/traitement/", views.processing, name="processing"),

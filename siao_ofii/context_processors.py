@@ -1,11 +1,14 @@
 from django.conf import settings
 
+from referentiel.middleware import otp_required_for
 from referentiel.perimeter import Capability, capabilities, roles
 
 
 def site(request):
     user = getattr(request, "user", None)
     caps = capabilities(user) if user is not None and user.is_authenticated else set()
+    if caps and otp_required_for(user) and not user.is_verified():
+        caps = set()  # nothing to navigate to before the second factor
     return {
         "SITE_CONFIG": {
             "site_title": "Transmission SIAO → OFII",

@@ -47,4 +47,12 @@ urlpatterns = [
 ]
 
 if settings.OIDC_ENABLED:
-    urlpatterns.append(path("oidc/", include("mozilla_django_oidc.urls")))
+    from mozilla_django_oidc import views as oidc_views
+
+    urlpatterns += [
+        path("oidc/authenticate/", public(oidc_views.OIDCAuthenticationRequestView.as_view()),
+             name="oidc_authentication_init"),
+        path("oidc/callback/", public(oidc_views.OIDCAuthenticationCallbackView.as_view()),
+             name="oidc_authentication_callback"),
+        path("oidc/logout/", public(oidc_views.OIDCLogoutView.as_view()), name="oidc_logout"),
+    ]

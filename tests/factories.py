@@ -27,3 +27,11 @@ def make_list(departement="69", period="2026-11", *, uploaded_by, state=ListStat
         for i in range(rows)
     )
     return ml
+
+
+def get_or_make_list(departement, period, *, uploaded_by, rows=2):
+    """The validated list of ``departement`` for ``period``, made if missing (matrix contexts
+    of several apps share it: only one validated list per département and month may exist)."""
+    existing = MonthlyList.objects.filter(departement__code=departement, period=period,
+                                          state=ListState.VALIDATED).first()
+    return existing or make_list(departement, period, uploaded_by=uploaded_by, validated_by=uploaded_by, rows=rows)

@@ -1,1 +1,2 @@
+from .extracts import Extract, LateSubmission  # noqa: F401
 from .lists import ListRow, ListState, MonthlyList, Movement, Sex, Status  # noqa: F401

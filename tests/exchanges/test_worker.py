@@ -1,4 +1,7 @@
-"""The upload is processed by a real Celery worker through Redis, off the request."""
+"""The upload is processed by a real Celery worker (subprocess) through Redis, off the request.
+
+Uses the worker fixture of the extracts tests (separate process, unique queue, the test
+database); skipped loudly without Redis/PostgreSQL, failed in CI."""
 
 import time
 
@@ -8,49 +11,25 @@ from exchanges.models import ListState, MonthlyList
 from exchanges.services import workflow
 from referentiel.models import Departement
 from tests.exchanges import samples
+from tests.exchanges_extracts.test_worker import celery_worker_on_redis  # noqa: F401 (fixture)
+
+pytestmark = pytest.mark.worker
 
 
-def _reset_connections(app):
-    """Earlier eager tests may have built the producer pool on the in-memory broker: forget it
-    (without closing it, kombu keeps it registered for the next eager tests)."""
-    app._pool = None
-    app.amqp._producer_pool = None
-
-
-@pytest.mark.worker
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_real_worker_processes_an_upload(demo, settings):
-    if not settings.TEST_REDIS_URL:
-        pytest.skip("REDIS ABSENT (TEST_REDIS_URL) : test du worker Celery non exécuté.")
-    import threading
-
-    from celery.contrib.testing.worker import start_worker
-    from celery.signals import task_prerun
-
-    from siao_ofii.celery import app
-
-    threads = []
-
-    def on_prerun(task=None, **kwargs):
-        threads.append((task.name, task.request.is_eager, threading.current_thread() is threading.main_thread()))
-
-    task_prerun.connect(on_prerun, weak=False)
-    previous = {k: app.conf[k] for k in ("broker_url", "task_always_eager")}
-    app.conf.update(broker_url=settings.TEST_REDIS_URL, task_always_eager=False)
-    _reset_connections(app)
-    settings.CELERY_TASK_ALWAYS_EAGER = False
-    try:
-        with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
-            ml = workflow.receive_upload(Departement.objects.get(code="69"), "2026-11",
-                                         samples.xlsx_bytes(samples.GOOD + samples.BAD), name="liste.xlsx",
-                                         user=demo["siao.69"])  # autocommit: queued at once
-            deadline = time.monotonic() + 30
-            while MonthlyList.objects.get(pk=ml.pk).state == ListState.PROCESSING and time.monotonic() < deadline:
-                time.sleep(0.2)
-    finally:
-        app.conf.update(previous)
-        _reset_connections(app)
-        task_prerun.disconnect(on_prerun)
-    assert threads == [("exchanges.process_uploaded_list", False, False)]  # run by the worker, not inline
+def test_real_worker_processes_an_upload(celery_worker_on_redis, demo):  # noqa: F811
+    proc, log = celery_worker_on_redis
+    ml = workflow.receive_upload(Departement.objects.get(code="69"), "2026-11",
+                                 samples.xlsx_bytes(samples.GOOD + samples.BAD), name="liste.xlsx",
+                                 user=demo["siao.69"])  # autocommit: queued on Redis at once
+    deadline = time.monotonic() + 90
+    while MonthlyList.objects.get(pk=ml.pk).state == ListState.PROCESSING and time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"le worker s’est arrêté (code {proc.returncode}) :\n{log.read_text()[-4000:]}")
+        time.sleep(0.3)
+    worker_log = log.read_text()
     ml.refresh_from_db()
-    assert ml.state == ListState.DRAFT and ml.row_count == 5 and ml.error_count == 2 and ml.progress == 100
+    assert ml.state == ListState.DRAFT, worker_log[-4000:]
+    assert "exchanges.process_uploaded_list" in worker_log and "succeeded" in worker_log
+    assert ml.row_count == 5 and ml.error_count == 2 and ml.progress == 100
+    assert "31/02/1990" not in worker_log  # no nominative content in the worker's log

@@ -1,0 +1,177 @@
+"""Pages of the OFII side: the extracts of the départements in the agent's perimeter.
+
+Every object goes through ``referentiel.perimeter`` (capability READ_EXTRACT): a DT agent sees
+the départements of their DT, headquarters all of them; a département without DT is visible
+to headquarters only. Downloads and password reveals are written to the audit log.
+"""
+
+from django import forms
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from referentiel.models import Departement, DirectionTerritoriale, Region
+from referentiel.perimeter import (
+    Capability,
+    departement_in_perimeter_or_404,
+    get_in_perimeter_or_404,
+    has_capability,
+    visible_departements,
+)
+from siao_ofii.audit.models import AuditAction, AuditEvent
+from siao_ofii.audit.services import record
+
+from .extracts import periods, services
+from .models import Extract, LateSubmission, MonthlyList
+
+HISTORY_MONTHS = 12
+NO_DT = "sans"
+
+
+def _require_read_extract(request):
+    # Pages without an object. On objects, the perimeter answers 404 and audits the attempt
+    # (an agent without the capability has an empty perimeter).
+    if not has_capability(request.user, Capability.READ_EXTRACT):
+        raise PermissionDenied
+
+
+def _period_choices(today=None):
+    current = periods.current(today)
+    return [(p, periods.label(p).capitalize()) for p in (periods.add_months(current, -i) for i in range(HISTORY_MONTHS * 2))]
+
+
+class DashboardFilterForm(forms.Form):
+    period = forms.ChoiceField(label="Mois", required=False, widget=forms.Select(attrs={"class": "fr-select"}))
+    dt = forms.ChoiceField(label="DT OFII", required=False, widget=forms.Select(attrs={"class": "fr-select"}))
+    region = forms.ChoiceField(label="Région", required=False, widget=forms.Select(attrs={"class": "fr-select"}))
+
+    def __init__(self, *args, national=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["period"].choices = _period_choices()
+        if national:
+            self.fields["dt"].choices = (
+                [("", "Toutes"), (NO_DT, "Sans DT (siège uniquement)")]
+                + [(str(pk), name) for pk, name in DirectionTerritoriale.objects.values_list("pk", "name")]
+            )
+            self.fields["region"].choices = [("", "Toutes")] + [
+                (str(pk), name) for pk, name in Region.objects.values_list("pk", "name")
+            ]
+        else:
+            del self.fields["dt"]
+            del self.fields["region"]
+
+    def filter(self, qs):
+        data = self.cleaned_data if self.is_valid() else {}
+        dt = data.get("dt")
+        if dt == NO_DT:
+            qs = qs.filter(dt__isnull=True)
+        elif dt:
+            qs = qs.filter(dt_id=int(dt))
+        if data.get("region"):
+            qs = qs.filter(region_id=int(data["region"]))
+        return qs
+
+    @property
+    def selected_period(self):
+        if self.is_valid() and self.cleaned_data.get("period"):
+            return self.cleaned_data["period"]
+        return periods.current()
+
+
+@require_GET
+def dashboard(request):
+    _require_read_extract(request)
+    national = has_capability(request.user, Capability.NATIONAL_DASHBOARD)
+    form = DashboardFilterForm(request.GET or None, national=national)
+    period = form.selected_period
+    deps = form.filter(visible_departements(request.user, Capability.READ_EXTRACT).select_related("dt", "region"))
+    months = services.overview(deps, period)
+    summary = {state: 0 for state in services.STATE_LABELS}
+    for m in months:
+        summary[m.state] += 1
+    return render(request, "exchanges/extracts/dashboard.html", {
+        "title": "Listes reçues par l’OFII",
+        "form": form,
+        "national": national,
+        "period": period,
+        "period_label": periods.label(period),
+        "deadline": periods.deadline(period),
+        "months": months,
+        "summary": [(services.STATE_LABELS[s], services.STATE_BADGES[s], n) for s, n in summary.items()],
+    })
+
+
+@require_GET
+def departement(request, code):
+    dep = departement_in_perimeter_or_404(request, Capability.READ_EXTRACT, code)
+    dep = Departement.objects.select_related("dt", "region").get(pk=dep.pk)
+    current = periods.current()
+    wanted = [periods.add_months(current, -i) for i in range(HISTORY_MONTHS)]
+    oldest = wanted[-1]
+    lists = {m.period: m for m in MonthlyList.objects.validated().filter(departement=dep, period__gte=periods.previous(oldest))}
+    extracts = {}
+    for e in Extract.objects.filter(departement=dep, period__gte=oldest).order_by("-period", "-version"):
+        extracts.setdefault(e.period, []).append(e)
+    late = set(LateSubmission.objects.filter(departement=dep, period__gte=oldest).values_list("period", flat=True))
+    rows = []
+    for p in wanted:
+        ml = lists.get(p)
+        versions = extracts.get(p, [])
+        latest = versions[0] if versions and ml is not None and versions[0].version == ml.version else None
+        previous = lists.get(periods.previous(p))
+        rows.append({
+            "period": p,
+            "label": periods.label(p).capitalize(),
+            "month": services.DepartementMonth(dep, p, services.submission_state(p, ml, p in late), ml, latest,
+                                               previous.row_count if previous else None),
+            "older": [e for e in versions if e is not latest],
+        })
+    history = AuditEvent.objects.filter(
+        object_type=Extract._meta.label, departement=dep.code,
+        action__in=[AuditAction.DOWNLOAD, AuditAction.PASSWORD_REVEAL],
+    )
+    history_page = Paginator(history, 20).get_page(request.GET.get("page"))
+    return render(request, "exchanges/extracts/departement.html", {
+        "title": f"Listes reçues — {dep.code} {dep.name}",
+        "departement": dep,
+        "rows": rows,
+        "page_obj": history_page,
+        "query": "",
+    })
+
+
+@require_GET
+def download(request, pk):
+    extract = get_in_perimeter_or_404(request, Extract.objects.available(), Capability.READ_EXTRACT, pk=pk)
+    try:
+        handle = open(extract.absolute_path, "rb")
+    except FileNotFoundError:
+        raise Http404("Archive indisponible.") from None
+    record(AuditAction.DOWNLOAD, request=request, obj=extract, departement=extract.departement.code,
+           period=extract.period, version=extract.version, sha256=extract.sha256)
+    response = FileResponse(handle, as_attachment=True, filename=extract.file_name, content_type="application/zip")
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@never_cache
+@require_POST
+def reveal_password(request, pk):
+    """A separate, audited action: the password is shown in the page (never in a URL)."""
+    extract = get_in_perimeter_or_404(
+        request, Extract.objects.available().select_related("departement"), Capability.READ_EXTRACT, pk=pk
+    )
+    record(AuditAction.PASSWORD_REVEAL, request=request, obj=extract, departement=extract.departement.code,
+           period=extract.period, version=extract.version)
+    response = render(request, "exchanges/extracts/password.html", {
+        "title": f"Mot de passe de {extract.file_name}",
+        "extract": extract,
+        "password": extract.reveal_password(),
+        "revealed_at": timezone.now(),
+    })
+    response["Cache-Control"] = "private, no-store"
+    return response

@@ -1,0 +1,83 @@
+"""The AES-256 ZIP (WinZip AE-2) holding the XLSX and the CSV of one list.
+
+- AE-2, forced explicitly: AE-1 stores the plaintext CRC-32, which leaks small contents.
+  pyzipper 0.4.0 writes AE-2 by default; we pass ``force_wz_aes_version`` anyway so that a
+  future default cannot change it, and the tests read the version back from the 0x9901 field.
+- The XLSX is already a ZIP (deflated XML): stored (ZIP_STORED) rather than compressed twice.
+  The CSV is deflated.
+- Member names carry no personal data (ZIP names are not encrypted): ``SIAO_069_2026-11_v1.csv``.
+- Written under a temporary name in the same directory, then published with ``os.replace``:
+  no half-written archive is ever visible under its final name.
+"""
+
+import hashlib
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyzipper
+
+from .writers import CsvWriter, XlsxWriter, columns, output_values
+
+AES_VERSION = pyzipper.zipfile_aes.WZ_AES_V2
+CSV_COMPRESSLEVEL = 6
+
+
+def base_name(departement_code, period, version):
+    """``SIAO_069_2026-11_v1``: INSEE code on three characters (069, 02A, 971)."""
+    return f"SIAO_{departement_code.zfill(3)}_{period}_v{version}"
+
+
+@dataclass
+class BuiltArchive:
+    path: Path
+    size: int
+    sha256: str
+    row_count: int
+
+
+def sha256_of(path, chunk=1 << 20):
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def build_archive(dest, name, rows, password, *, with_agdref=False):
+    """Write ``dest`` (final path of the .zip) from ``rows`` (ListRow ``values_list`` tuples in
+    ``writers.ROW_FIELDS`` order). ``name`` is the member base name. Returns a BuiltArchive."""
+    dest = Path(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    cols = columns(with_agdref)
+    with tempfile.TemporaryDirectory(dir=dest.parent, prefix=".build-") as tmp:
+        xlsx_path = Path(tmp) / f"{name}.xlsx"
+        csv_path = Path(tmp) / f"{name}.csv"
+        xlsx = XlsxWriter(xlsx_path, cols)
+        csv_out = CsvWriter(csv_path, cols)
+        count = 0
+        try:
+            for row in rows:
+                values = output_values(row, with_agdref)
+                xlsx.append(values)
+                csv_out.append(values)
+                count += 1
+        finally:
+            csv_out.close()
+        xlsx.close()
+        zip_tmp = Path(tmp) / f"{name}.zip.part"
+        with pyzipper.AESZipFile(zip_tmp, "w", compression=pyzipper.ZIP_DEFLATED,
+                                 encryption=pyzipper.WZ_AES,
+                                 encryption_kwargs={"nbits": 256, "force_wz_aes_version": AES_VERSION}) as zf:
+            zf.setpassword(password.encode("ascii"))
+            zf.write(xlsx_path, arcname=xlsx_path.name, compress_type=pyzipper.ZIP_STORED)
+            zf.write(csv_path, arcname=csv_path.name, compress_type=pyzipper.ZIP_DEFLATED,
+                     compresslevel=CSV_COMPRESSLEVEL)
+        with open(zip_tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+        digest = sha256_of(zip_tmp)
+        size = zip_tmp.stat().st_size
+        os.chmod(zip_tmp, 0o640)
+        os.replace(zip_tmp, dest)
+    return BuiltArchive(path=dest, size=size, sha256=digest, row_count=count)

@@ -1,0 +1,292 @@
+"""Building extracts and reading their state. Tasks, the management command and the views
+call these functions; nothing here knows about HTTP."""
+
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from exchanges.models import Extract, LateSubmission, ListRow, ListState, MonthlyList, Movement
+from referentiel.models import Departement, PlatformSettings
+from siao_ofii.audit.models import AuditAction
+from siao_ofii.audit.services import record
+
+from . import periods
+from .archive import base_name, build_archive
+from .passwords import generate_password
+from .writers import ROW_FIELDS
+
+logger = logging.getLogger(__name__)
+
+EXTRACTS_DIR = "extracts"
+
+
+def relative_path(departement_code, period, version):
+    return f"{EXTRACTS_DIR}/{period}/{base_name(departement_code, period, version)}.zip"
+
+
+def _change_counts(ml):
+    counts = ListRow.objects.filter(monthly_list=ml).aggregate(
+        new=Count("pk", filter=Q(movement=Movement.NEW)), ada=Count("pk", filter=Q(ada_flag=True))
+    )
+    previous = (
+        MonthlyList.objects.validated()
+        .filter(departement_id=ml.departement_id, period=periods.previous(ml.period))
+        .first()
+    )
+    left = 0
+    if previous is not None:
+        left = (
+            ListRow.objects.filter(monthly_list=previous)
+            .exclude(identity_key="")
+            .exclude(identity_key__in=ListRow.objects.filter(monthly_list=ml).values("identity_key"))
+            .count()
+        )
+    return counts["new"], left, counts["ada"]
+
+
+def build_for_list(monthly_list_id):
+    """Build the archive of a validated list, once. Returns ``(extract, created)``;
+    ``(None, False)`` when the list is not (or no longer) the validated version.
+
+    Idempotent under concurrency: the MonthlyList row is locked (SELECT … FOR UPDATE) for the
+    whole build, so a second builder waits and then finds the Extract; the unique constraint
+    on (département, period, version) is the last line of defence.
+    """
+    with transaction.atomic():
+        ml = (
+            MonthlyList.objects.select_for_update(of=("self",))
+            .select_related("departement")
+            .filter(pk=monthly_list_id)
+            .first()
+        )
+        if ml is None or ml.state != ListState.VALIDATED:
+            return None, False
+        existing = Extract.objects.filter(
+            departement_id=ml.departement_id, period=ml.period, version=ml.version
+        ).first()
+        if existing is not None:
+            return existing, False
+        started = time.perf_counter()
+        with_agdref = PlatformSettings.load().collect_agdref_nationality
+        rel = relative_path(ml.departement.code, ml.period, ml.version)
+        dest = Path(settings.PRIVATE_STORAGE_ROOT) / rel
+        rows = (
+            ListRow.objects.filter(monthly_list=ml)
+            .order_by("line_number")
+            .values_list(*ROW_FIELDS)
+            .iterator(chunk_size=5000)
+        )
+        password = generate_password()
+        built = build_archive(
+            dest, base_name(ml.departement.code, ml.period, ml.version), rows, password, with_agdref=with_agdref
+        )
+        try:
+            new, left, ada = _change_counts(ml)
+            extract = Extract(
+                departement=ml.departement, period=ml.period, version=ml.version, monthly_list=ml,
+                file_path=rel, size=built.size, sha256=built.sha256, row_count=built.row_count,
+                new_count=new, left_count=left, ada_count=ada, with_agdref_nationality=with_agdref,
+                build_seconds=round(time.perf_counter() - started, 3),
+            )
+            extract.set_password(password)
+            extract.save()
+            record(
+                AuditAction.ARCHIVE_BUILT, obj=extract, departement=ml.departement.code, period=ml.period,
+                version=ml.version, rows=built.row_count, sha256=built.sha256, size=built.size,
+            )
+        except Exception:
+            dest.unlink(missing_ok=True)
+            raise
+        del password
+        extract_id = extract.pk
+
+        def _notify():
+            from .tasks import notify_extract_ready
+
+            notify_extract_ready.delay(extract_id)
+
+        transaction.on_commit(_notify)
+    logger.info("Archive %s produite (%s lignes, %.1f s)", extract.file_name, extract.row_count,
+                extract.build_seconds)
+    return extract, True
+
+
+def build_period(period, departement_codes=None):
+    """Build (or reuse) the archive of every validated list of ``period``."""
+    lists = MonthlyList.objects.validated().filter(period=period).select_related("departement")
+    if departement_codes:
+        lists = lists.filter(departement__code__in=departement_codes)
+    results = []
+    for ml in sorted(lists, key=lambda m: m.departement.sort_key):
+        extract, created = build_for_list(ml.pk)
+        if extract is not None:
+            results.append((extract, created))
+    return results
+
+
+def missing_departements(period):
+    """Départements with no validated list for ``period``."""
+    validated = MonthlyList.objects.validated().filter(period=period).values("departement_id")
+    return Departement.objects.exclude(pk__in=validated).select_related("dt", "region")
+
+
+def sweep(period=None, record_late=False, today=None):
+    """The sweep of the 9th evening and the 10th: build what is missing and, on the 10th,
+    record which départements are late."""
+    period = period or periods.current(today)
+    pending = (
+        MonthlyList.objects.validated()
+        .filter(period=period)
+        .exclude(
+            pk__in=Extract.objects.filter(period=period).values("monthly_list_id")
+        )
+        .values_list("pk", flat=True)
+    )
+    built = []
+    for pk in list(pending):
+        extract, created = build_for_list(pk)
+        if created:
+            built.append(extract.departement.code)
+    late = []
+    if record_late:
+        for dep in missing_departements(period):
+            _, created = LateSubmission.objects.get_or_create(departement=dep, period=period)
+            late.append(dep.code)
+    return {"period": period, "built": built, "late": late}
+
+
+STALE_BUILD_SECONDS = 24 * 3600
+
+
+def remove_stale_builds(max_age=STALE_BUILD_SECONDS):
+    """Temporary build directories left by a worker killed mid-build (never published)."""
+    import shutil
+
+    base = Path(settings.PRIVATE_STORAGE_ROOT) / EXTRACTS_DIR
+    if not base.is_dir():
+        return 0
+    limit = time.time() - max_age
+    removed = 0
+    for tmp in base.glob("*/.build-*"):
+        if tmp.is_dir() and tmp.stat().st_mtime < limit:
+            shutil.rmtree(tmp, ignore_errors=True)
+            removed += 1
+    return removed
+
+
+def purge_expired(today=None, actor=None):
+    """Delete archives and nominative rows older than the retention (PlatformSettings)."""
+    months = PlatformSettings.load().retention_months
+    cutoff = periods.add_months(periods.current(today), -months)
+    root = Path(settings.PRIVATE_STORAGE_ROOT)
+    remove_stale_builds()
+    archives = 0
+    with transaction.atomic():
+        old = Extract.objects.select_for_update().filter(period__lt=cutoff, purged_at__isnull=True)
+        for extract in old:
+            if extract.file_path:
+                (root / extract.file_path).unlink(missing_ok=True)
+            archives += 1
+        Extract.objects.filter(period__lt=cutoff, purged_at__isnull=True).update(
+            file_path="", password_encrypted="", purged_at=timezone.now()
+        )
+        rows, _ = ListRow.objects.filter(monthly_list__period__lt=cutoff).delete()
+        record(
+            AuditAction.RETENTION_PURGE, actor=actor, retention_months=months, before_period=cutoff,
+            archives=archives, rows=rows,
+        )
+    return {"before_period": cutoff, "archives": archives, "rows": rows}
+
+
+# --- State of a département for a month, as the DT and headquarters see it ------------------
+
+AWAITING = "awaiting"
+ON_TIME = "on_time"
+LATE = "late"
+MISSING = "missing"
+STATE_LABELS = {
+    AWAITING: "En attente",
+    ON_TIME: "Validée dans les délais",
+    LATE: "Validée en retard",
+    MISSING: "Manquante",
+}
+STATE_BADGES = {AWAITING: "info", ON_TIME: "success", LATE: "warning", MISSING: "error"}
+
+
+def submission_state(period, validated_list, late_recorded, today=None):
+    today = today or timezone.localdate()
+    if validated_list is not None:
+        validated_day = timezone.localdate(validated_list.validated_at) if validated_list.validated_at else today
+        if validated_list.is_late or late_recorded or validated_day > periods.deadline(period):
+            return LATE
+        return ON_TIME
+    if late_recorded or today > periods.deadline(period):
+        return MISSING
+    return AWAITING
+
+
+@dataclass
+class DepartementMonth:
+    departement: Departement
+    period: str
+    state: str
+    monthly_list: MonthlyList | None
+    extract: Extract | None
+    previous_rows: int | None
+
+    @property
+    def state_label(self):
+        return STATE_LABELS[self.state]
+
+    @property
+    def badge(self):
+        return STATE_BADGES[self.state]
+
+    @property
+    def row_delta(self):
+        if self.monthly_list is None or self.previous_rows is None:
+            return None
+        return self.monthly_list.row_count - self.previous_rows
+
+    @property
+    def row_delta_abs(self):
+        delta = self.row_delta
+        return None if delta is None else abs(delta)
+
+
+def overview(departements, period, today=None):
+    """One DepartementMonth per département for ``period``, in a constant number of queries."""
+    departements = list(departements)
+    ids = [d.pk for d in departements]
+    lists = {
+        m.departement_id: m
+        for m in MonthlyList.objects.validated().filter(period=period, departement_id__in=ids)
+    }
+    previous_rows = dict(
+        MonthlyList.objects.validated()
+        .filter(period=periods.previous(period), departement_id__in=ids)
+        .values_list("departement_id", "row_count")
+    )
+    extracts = {}
+    for e in Extract.objects.filter(period=period, departement_id__in=ids).order_by("departement_id", "-version"):
+        extracts.setdefault(e.departement_id, e)
+    late = set(LateSubmission.objects.filter(period=period, departement_id__in=ids).values_list("departement_id", flat=True))
+    result = []
+    for dep in departements:
+        ml = lists.get(dep.pk)
+        extract = extracts.get(dep.pk)
+        if extract is not None and ml is not None and extract.version != ml.version:
+            extract_for_list = None  # the new version is being built
+        else:
+            extract_for_list = extract
+        result.append(DepartementMonth(
+            departement=dep, period=period, state=submission_state(period, ml, dep.pk in late, today),
+            monthly_list=ml, extract=extract_for_list, previous_rows=previous_rows.get(dep.pk),
+        ))
+    return result

@@ -1,0 +1,1 @@
+"""Domain logic of the commissions; views stay thin and tests call these directly."""

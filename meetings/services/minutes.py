@@ -1,0 +1,138 @@
+"""Minutes (compte rendu) of a commission, as PDF (WeasyPrint) and XLSX (openpyxl).
+
+The nominative part (who, which decision) is included only when the reader's perimeter covers
+the département; otherwise the minutes give the attendees and counts per category and decision.
+"""
+
+import io
+from collections import Counter
+
+from django.template.loader import render_to_string
+from django.utils import timezone
+from openpyxl import Workbook
+from openpyxl.styles import Font
+
+from referentiel.perimeter import Capability, can_access_departement
+from siao_ofii.csvsafe import neutralize
+
+from ..models import Category, Decision
+from .agenda import agenda_items
+
+
+def may_read_nominative(user, meeting):
+    return can_access_departement(user, Capability.VIEW_MEETINGS, meeting.departement)
+
+
+def minutes_data(user, meeting):
+    nominative = may_read_nominative(user, meeting)
+    items = list(agenda_items(user, meeting)) if nominative else []
+    from ..models import AgendaItem
+
+    if not nominative:
+        # Counts only: never the rows.
+        items_for_counts = list(
+            AgendaItem.objects.filter(meeting=meeting, excluded=False).select_related("outcome")
+        )
+    else:
+        items_for_counts = items
+    by_category = Counter(Category(i.category).label for i in items_for_counts)
+    by_decision = Counter(
+        Decision(i.outcome.decision).label for i in items_for_counts if getattr(i, "outcome", None) is not None
+    )
+    return {
+        "meeting": meeting,
+        "local_start": timezone.localtime(meeting.starts_at),
+        "organisations": list(meeting.invited_organisations.all()),
+        "agents": list(meeting.invited_agents.select_related("organisation")),
+        "nominative": nominative,
+        "items": items,
+        "by_category": sorted(by_category.items()),
+        "by_decision": sorted(by_decision.items()),
+        "generated_at": timezone.localtime(),
+        "generated_by": user,
+    }
+
+
+def minutes_pdf(user, meeting):
+    from weasyprint import HTML
+
+    html = render_to_string("meetings/minutes_pdf.html", minutes_data(user, meeting))
+    return HTML(string=html).write_pdf()
+
+
+def _text(ws, row, col, value):
+    """Write a cell as text (never a formula), neutralised against formula injection."""
+    cell = ws.cell(row=row, column=col)
+    if value is None:
+        value = ""
+    if isinstance(value, str):
+        cell.value = neutralize(value)
+        cell.data_type = "s"
+        cell.number_format = "@"
+    else:
+        cell.value = value
+    return cell
+
+
+def minutes_xlsx(user, meeting):
+    data = minutes_data(user, meeting)
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Commission"
+    local = data["local_start"]
+    rows = [
+        ("Commission SIAO–OFII", f"{meeting.departement.code} — {meeting.departement.name}"),
+        ("Date", f"{local:%d/%m/%Y %H:%M}"),
+        ("Durée (minutes)", str(meeting.duration_minutes)),
+        ("Lieu", meeting.place),
+        ("Visioconférence", meeting.video_url),
+        ("État", meeting.get_state_display()),
+        ("Organisations invitées", ", ".join(o.name for o in data["organisations"])),
+        ("Agents invités", ", ".join(f"{a} ({a.organisation or 'sans organisation'})" for a in data["agents"])),
+        ("Document produit le", f"{data['generated_at']:%d/%m/%Y %H:%M}"),
+    ]
+    for r, (k, v) in enumerate(rows, start=1):
+        _text(ws, r, 1, k).font = Font(bold=True)
+        _text(ws, r, 2, v)
+    r = len(rows) + 2
+    _text(ws, r, 1, "Situations par catégorie").font = Font(bold=True)
+    for label, n in data["by_category"]:
+        r += 1
+        _text(ws, r, 1, label)
+        ws.cell(row=r, column=2, value=n)
+    r += 2
+    _text(ws, r, 1, "Décisions").font = Font(bold=True)
+    for label, n in data["by_decision"]:
+        r += 1
+        _text(ws, r, 1, label)
+        ws.cell(row=r, column=2, value=n)
+    ws.column_dimensions["A"].width = 40
+    ws.column_dimensions["B"].width = 80
+    if data["nominative"]:
+        ws2 = wb.create_sheet("Situations")
+        headers = ["Catégorie", "Priorité", "Nom", "Prénom", "Statut", "Reporté", "Décision", "Organisme chargé",
+                   "Échéance", "État", "Commentaire"]
+        for c, h in enumerate(headers, start=1):
+            _text(ws2, 1, c, h).font = Font(bold=True)
+        for r, item in enumerate(data["items"], start=2):
+            row = item.list_row
+            outcome = getattr(item, "outcome", None)
+            values = [
+                Category(item.category).label,
+                item.priority,
+                row.last_name if row else item.text,
+                row.first_name if row else "",
+                row.get_status_display() if row else "",
+                "oui" if item.carried_over else "non",
+                outcome.get_decision_display() if outcome else "",
+                str(outcome.responsible_organisation or "") if outcome else "",
+                f"{outcome.due_date:%d/%m/%Y}" if outcome and outcome.due_date else "",
+                outcome.get_state_display() if outcome else "",
+                outcome.comment if outcome else "",
+            ]
+            for c, v in enumerate(values, start=1):
+                _text(ws2, r, c, v)
+        ws2.freeze_panes = "A2"
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()

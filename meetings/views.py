@@ -1,0 +1,399 @@
+"""Commission pages. Thin: the rules live in meetings/services; the perimeter in
+referentiel.perimeter (every object is fetched through ``get_in_perimeter_or_404``)."""
+
+import calendar
+from dataclasses import asdict
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Prefetch
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
+
+from referentiel.models import Departement
+from referentiel.perimeter import (
+    Capability,
+    can_access_departement,
+    departement_in_perimeter_or_404,
+    get_in_perimeter_or_404,
+    has_capability,
+)
+from siao_ofii.audit.models import AuditAction
+from siao_ofii.audit.services import record
+
+from .forms import AgendaCriteriaForm, FreeItemForm, MeetingForm, MonthForm, OutcomeForm
+from .models import CATEGORY_SHORT_LABELS, AgendaItem, Category, Meeting, MeetingState
+from .services import agenda as agenda_service
+from .services import minutes as minutes_service
+from .services import scheduling
+
+MONTHS = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
+          "novembre", "décembre"]
+WEEKDAYS = ["Lundi", "Mardi", "Mercredi", "Jeudi", "Vendredi", "Samedi", "Dimanche"]
+
+
+def _require(request, capability):
+    if not has_capability(request.user, capability):
+        raise PermissionDenied
+
+
+def _meeting(request, pk, capability):
+    _require(request, capability)
+    qs = Meeting.objects.select_related("departement", "created_by")
+    return get_in_perimeter_or_404(request, qs, capability, pk=pk)
+
+
+def _item(request, pk, capability):
+    _require(request, capability)
+    qs = AgendaItem.objects.select_related("meeting", "meeting__departement", "list_row", "carried_from", "outcome")
+    return get_in_perimeter_or_404(request, qs, capability, pk=pk)
+
+
+def _can_manage(user, departement):
+    return has_capability(user, Capability.MANAGE_MEETINGS) and can_access_departement(
+        user, Capability.MANAGE_MEETINGS, departement
+    )
+
+
+def _month(request):
+    form = MonthForm(request.GET)
+    today = timezone.localdate()
+    if form.is_valid() and form.cleaned_data["mois"]:
+        y, m = map(int, form.cleaned_data["mois"].split("-"))
+    else:
+        y, m = today.year, today.month
+    return y, m
+
+
+def _period(y, m):
+    return f"{y:04d}-{m:02d}"
+
+
+def _month_label(y, m):
+    return f"{MONTHS[m - 1]} {y}"
+
+
+def index(request):
+    """Month calendar and upcoming commissions in the user's perimeter."""
+    _require(request, Capability.VIEW_MEETINGS)
+    y, m = _month(request)
+    visible = Meeting.objects.visible_to(request.user, Capability.VIEW_MEETINGS).select_related("departement")
+    month_meetings = list(visible.filter(period=_period(y, m)).order_by("starts_at"))
+    by_day = {}
+    for mt in month_meetings:
+        by_day.setdefault(timezone.localtime(mt.starts_at).date(), []).append(mt)
+    weeks = [
+        [{"date": d, "in_month": d.month == m, "meetings": by_day.get(d, [])} for d in week]
+        for week in calendar.Calendar().monthdatescalendar(y, m)
+    ]
+    upcoming = list(
+        visible.filter(starts_at__gte=timezone.now(), state=MeetingState.SCHEDULED).order_by("starts_at")[:20]
+    )
+    py, pm = scheduling.next_month(y, m, -1)
+    ny, nm = scheduling.next_month(y, m, 1)
+    return render(request, "meetings/index.html", {
+        "title": "Commissions SIAO–OFII",
+        "weeks": weeks,
+        "weekdays": WEEKDAYS,
+        "month_label": _month_label(y, m),
+        "month_meetings": month_meetings,
+        "prev_period": _period(py, pm),
+        "next_period": _period(ny, nm),
+        "upcoming": upcoming,
+        "can_schedule": has_capability(request.user, Capability.MANAGE_MEETINGS),
+        "is_national": has_capability(request.user, Capability.NATIONAL_DASHBOARD),
+        "today": timezone.localdate(),
+    })
+
+
+@require_http_methods(["GET", "POST"])
+def create(request):
+    _require(request, Capability.MANAGE_MEETINGS)
+    departements = Departement.objects.visible_to(request.user, Capability.MANAGE_MEETINGS)
+    code = request.POST.get("departement") or request.GET.get("departement")
+    if not code:
+        if departements.count() == 1:
+            code = departements.get().code
+        else:
+            return render(request, "meetings/choose_departement.html", {
+                "title": "Planifier une commission", "departements": departements,
+            })
+    departement = departement_in_perimeter_or_404(request, Capability.MANAGE_MEETINGS, code)
+    form = MeetingForm(request.POST or None, departement=departement)
+    if request.method == "POST" and form.is_valid():
+        meeting = form.save(commit=False)
+        form.apply()
+        result = scheduling.schedule_meeting(
+            request.user, meeting, organisations=form.cleaned_data["invited_organisations"],
+            agents=form.cleaned_data["invited_agents"], months=form.cleaned_data.get("months") or 1,
+        )
+        for m in [result.meeting, *result.occurrences]:
+            record(AuditAction.MEETING_CHANGED, request=request, obj=m, departement=departement, change="scheduled")
+        messages.success(request, _scheduled_message(result))
+        for w in result.warnings:
+            messages.warning(request, w)
+        return redirect("meetings:detail", pk=meeting.pk)
+    return render(request, "meetings/form.html", {
+        "title": "Planifier une commission", "form": form, "departement": departement, "meeting": None,
+    })
+
+
+def _scheduled_message(result):
+    text = "La commission est planifiée ; les invitations sont envoyées par courriel."
+    if result.occurrences:
+        dates = ", ".join(f"{timezone.localtime(o.starts_at):%d/%m/%Y}" for o in result.occurrences)
+        text += f" Commissions suivantes créées : {dates}."
+    return text
+
+
+def _refuse_cancelled(request, meeting):
+    messages.error(request, "Cette commission est annulée : son ordre du jour et ses suites ne se modifient plus.")
+    return redirect("meetings:detail", pk=meeting.pk)
+
+
+@require_http_methods(["GET", "POST"])
+def edit(request, pk):
+    meeting = _meeting(request, pk, Capability.MANAGE_MEETINGS)
+    if meeting.is_cancelled:
+        messages.error(request, "Cette commission est annulée : elle ne peut plus être modifiée.")
+        return redirect("meetings:detail", pk=meeting.pk)
+    form = MeetingForm(request.POST or None, instance=meeting, departement=meeting.departement)
+    if request.method == "POST" and form.is_valid():
+        meeting = form.save(commit=False)
+        form.apply()
+        result = scheduling.update_meeting(
+            request.user, meeting, organisations=form.cleaned_data["invited_organisations"],
+            agents=form.cleaned_data["invited_agents"],
+        )
+        record(AuditAction.MEETING_CHANGED, request=request, obj=meeting, departement=meeting.departement,
+               change="updated", sequence=meeting.sequence)
+        messages.success(request, "La commission est modifiée ; une mise à jour de l’invitation est envoyée.")
+        for w in result.warnings:
+            messages.warning(request, w)
+        return redirect("meetings:detail", pk=meeting.pk)
+    return render(request, "meetings/form.html", {
+        "title": "Modifier la commission", "form": form, "departement": meeting.departement, "meeting": meeting,
+    })
+
+
+@require_http_methods(["GET", "POST"])
+def cancel(request, pk):
+    meeting = _meeting(request, pk, Capability.MANAGE_MEETINGS)
+    if request.method == "POST":
+        if not meeting.is_cancelled:
+            scheduling.cancel_meeting(request.user, meeting)
+            record(AuditAction.MEETING_CHANGED, request=request, obj=meeting, departement=meeting.departement,
+                   change="cancelled", sequence=meeting.sequence)
+            messages.success(request, "La commission est annulée ; une annulation est envoyée aux invités.")
+        return redirect("meetings:detail", pk=meeting.pk)
+    return render(request, "meetings/cancel.html", {"title": "Annuler la commission", "meeting": meeting})
+
+
+@require_POST
+def mark_held(request, pk):
+    meeting = _meeting(request, pk, Capability.MANAGE_MEETINGS)
+    if meeting.state == MeetingState.SCHEDULED:
+        scheduling.mark_held(request.user, meeting)
+        record(AuditAction.MEETING_CHANGED, request=request, obj=meeting, departement=meeting.departement, change="held")
+        messages.success(request, "La commission est marquée comme tenue.")
+    return redirect("meetings:detail", pk=meeting.pk)
+
+
+def detail(request, pk):
+    meeting = _meeting(request, pk, Capability.VIEW_MEETINGS)
+    return render(request, "meetings/detail.html", {
+        "title": str(meeting),
+        "meeting": meeting,
+        "local_start": timezone.localtime(meeting.starts_at),
+        "organisations": list(meeting.invited_organisations.all()),
+        "agents": list(meeting.invited_agents.select_related("organisation")),
+        "warnings": scheduling.meeting_warnings(request.user, meeting),
+        "can_manage": _can_manage(request.user, meeting.departement),
+        "item_count": meeting.items.filter(excluded=False).count(),
+    })
+
+
+@require_http_methods(["GET", "POST"])
+def agenda(request, pk):
+    meeting = _meeting(request, pk, Capability.VIEW_MEETINGS)
+    can_manage = _can_manage(request.user, meeting.departement)
+    if request.method == "POST":
+        if not can_manage:
+            raise PermissionDenied
+        if meeting.is_cancelled:
+            return _refuse_cancelled(request, meeting)
+        changed = _apply_agenda_changes(request, meeting)
+        if changed:
+            record(AuditAction.MEETING_CHANGED, request=request, obj=meeting, departement=meeting.departement,
+                   change="agenda_edited", items=changed)
+        messages.success(request, f"Ordre du jour enregistré ({changed} point(s) modifié(s)).")
+        return redirect("meetings:agenda", pk=meeting.pk)
+    items = list(agenda_service.agenda_items(request.user, meeting, include_excluded=True))
+    on_agenda = [i for i in items if not i.excluded]
+    excluded = [i for i in items if i.excluded]
+    record(AuditAction.NOMINATIVE_READ, request=request, obj=meeting, departement=meeting.departement,
+           view="agenda", rows=len(items))
+    return render(request, "meetings/agenda.html", {
+        "title": f"Ordre du jour — {meeting}",
+        "meeting": meeting,
+        "groups": agenda_service.group_by_category(on_agenda),
+        "excluded": excluded,
+        "category_choices": [(c.value, CATEGORY_SHORT_LABELS[c]) for c in Category],
+        "can_manage": can_manage and not meeting.is_cancelled,
+        "item_count": len(on_agenda),
+        "criteria_form": AgendaCriteriaForm(),
+    })
+
+
+def _apply_agenda_changes(request, meeting):
+    valid_categories = {c.value for c in Category}
+    changed = 0
+    items = AgendaItem.objects.visible_to(request.user, Capability.MANAGE_MEETINGS).filter(meeting=meeting)
+    for item in items:
+        raw_cat = request.POST.get(f"category-{item.pk}")
+        raw_prio = request.POST.get(f"priority-{item.pk}")
+        if raw_cat is None and raw_prio is None:
+            continue
+        try:
+            cat = int(raw_cat) if raw_cat is not None else item.category
+            prio = int(raw_prio) if raw_prio not in (None, "") else item.priority
+        except ValueError:
+            continue
+        if cat not in valid_categories:
+            continue
+        excluded = request.POST.get(f"excluded-{item.pk}") == "on"
+        if (cat, prio, excluded) != (item.category, item.priority, item.excluded):
+            item.category, item.priority, item.excluded = cat, prio, excluded
+            item.save(update_fields=["category", "priority", "excluded"])
+            changed += 1
+    return changed
+
+
+@require_POST
+def agenda_build(request, pk):
+    meeting = _meeting(request, pk, Capability.MANAGE_MEETINGS)
+    if meeting.is_cancelled:
+        return _refuse_cancelled(request, meeting)
+    criteria = AgendaCriteriaForm(request.POST).criteria()
+    if criteria is None:
+        messages.error(request, "Critères de sélection invalides.")
+        return redirect("meetings:agenda", pk=meeting.pk)
+    result = agenda_service.build_agenda(request.user, meeting, criteria)
+    record(AuditAction.MEETING_CHANGED, request=request, obj=meeting, departement=meeting.departement,
+           change="agenda_built", added=result.added, carried=result.carried, criteria=asdict(criteria))
+    messages.success(request, f"Ordre du jour mis à jour : {result.added} situation(s) ajoutée(s), dont "
+                              f"{result.carried} reportée(s) du mois précédent.")
+    for w in result.warnings:
+        messages.warning(request, w)
+    return redirect("meetings:agenda", pk=meeting.pk)
+
+
+@require_http_methods(["GET", "POST"])
+def free_item(request, pk):
+    meeting = _meeting(request, pk, Capability.MANAGE_MEETINGS)
+    if meeting.is_cancelled:
+        return _refuse_cancelled(request, meeting)
+    form = FreeItemForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        item = agenda_service.add_free_item(meeting, **form.cleaned_data)
+        record(AuditAction.MEETING_CHANGED, request=request, obj=meeting, departement=meeting.departement,
+               change="free_item_added", item=item.pk)
+        messages.success(request, "Le point est ajouté à l’ordre du jour.")
+        return redirect("meetings:agenda", pk=meeting.pk)
+    return render(request, "meetings/free_item.html", {"title": "Ajouter un point divers", "form": form, "meeting": meeting})
+
+
+@require_http_methods(["GET", "POST"])
+def outcome(request, item_pk):
+    item = _item(request, item_pk, Capability.MANAGE_MEETINGS)
+    meeting = item.meeting
+    if meeting.is_cancelled:
+        return _refuse_cancelled(request, meeting)
+    existing = getattr(item, "outcome", None)
+    initial = {}
+    if existing is None and item.carried_from_id:
+        prev = item.carried_from
+        initial = {"decision": prev.decision, "responsible_organisation": prev.responsible_organisation_id,
+                   "due_date": prev.due_date, "state": prev.state}
+    form = OutcomeForm(request.POST or None, instance=existing, initial=initial, departement=meeting.departement)
+    if request.method == "POST" and form.is_valid():
+        saved, created = agenda_service.record_outcome(request.user, item, **form.cleaned_data)
+        record(AuditAction.OUTCOME_RECORDED, request=request, obj=saved, departement=meeting.departement,
+               meeting=meeting.pk, decision=saved.decision, state=saved.state, created=created)
+        messages.success(request, "La suite donnée est enregistrée.")
+        return redirect(reverse("meetings:agenda", kwargs={"pk": meeting.pk}) + f"#point-{item.pk}")
+    record(AuditAction.NOMINATIVE_READ, request=request, obj=item, departement=meeting.departement, view="outcome_form")
+    return render(request, "meetings/outcome.html", {
+        "title": "Suite donnée", "form": form, "item": item, "meeting": meeting,
+    })
+
+
+def person_history(request, item_pk):
+    item = _item(request, item_pk, Capability.VIEW_MEETINGS)
+    history = list(agenda_service.person_history(request.user, item))
+    record(AuditAction.NOMINATIVE_READ, request=request, obj=item, departement=item.meeting.departement,
+           view="person_history", rows=len(history))
+    return render(request, "meetings/history.html", {
+        "title": "Historique de la situation", "item": item, "history": history,
+    })
+
+
+def _minutes(request, pk, fmt):
+    meeting = _meeting(request, pk, Capability.VIEW_MEETINGS)
+    if fmt == "pdf":
+        content = minutes_service.minutes_pdf(request.user, meeting)
+        ctype = "application/pdf"
+    else:
+        content = minutes_service.minutes_xlsx(request.user, meeting)
+        ctype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    record(AuditAction.DOWNLOAD, request=request, obj=meeting, departement=meeting.departement,
+           document="minutes", format=fmt, nominative=minutes_service.may_read_nominative(request.user, meeting))
+    local = timezone.localtime(meeting.starts_at)
+    response = HttpResponse(content, content_type=ctype)
+    response["Content-Disposition"] = (
+        f'attachment; filename="compte-rendu-commission-{meeting.departement.code}-{local:%Y-%m-%d}.{fmt}"'
+    )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def minutes_pdf(request, pk):
+    return _minutes(request, pk, "pdf")
+
+
+def minutes_xlsx(request, pk):
+    return _minutes(request, pk, "xlsx")
+
+
+def national(request):
+    """Headquarters: which départements held (or scheduled) their commission this month."""
+    _require(request, Capability.NATIONAL_DASHBOARD)
+    y, m = _month(request)
+    period = _period(y, m)
+    meetings = Meeting.objects.visible_to(request.user, Capability.VIEW_MEETINGS).filter(period=period).order_by("starts_at")
+    deps = list(
+        Departement.objects.visible_to(request.user, Capability.VIEW_MEETINGS)
+        .select_related("dt")
+        .prefetch_related(Prefetch("meetings", queryset=meetings, to_attr="month_meetings"))
+    )
+    rows = []
+    counts = {"held": 0, "scheduled": 0, "none": 0}
+    for d in deps:
+        states = {mt.state for mt in d.month_meetings}
+        if MeetingState.HELD in states:
+            status = "held"
+        elif MeetingState.SCHEDULED in states:
+            status = "scheduled"
+        else:
+            status = "none"
+        counts[status] += 1
+        rows.append({"departement": d, "status": status, "meetings": d.month_meetings})
+    py, pm = scheduling.next_month(y, m, -1)
+    ny, nm = scheduling.next_month(y, m, 1)
+    return render(request, "meetings/national.html", {
+        "title": "Commissions du mois — suivi national", "rows": rows, "counts": counts,
+        "month_label": _month_label(y, m), "prev_period": _period(py, pm), "next_period": _period(ny, nm),
+    })

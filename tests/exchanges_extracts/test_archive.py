@@ -1,0 +1,215 @@
+"""The archive itself: AES-256 (AE-2), opened with pyzipper and with 7-Zip, the right password
+opens it and a wrong one does not, the XLSX and the CSV hold exactly the validated rows."""
+
+import datetime
+import re
+
+import pytest
+import pyzipper
+
+from exchanges.extracts import passwords
+from exchanges.extracts.services import build_for_list
+from exchanges.models import Extract, ListRow, ListState, Movement
+from referentiel.models import PlatformSettings
+from tests.exchanges_extracts.helpers import aes_extra, csv_rows, read_members, run_7z, slt_entries, xlsx_rows
+from tests.factories import make_list
+
+HEADERS = ["Nom", "Prénom", "Date de naissance", "Sexe", "Statut (DA / BPI)", "Adresse de l’hébergement",
+           "Date d’entrée dans l’hébergement", "Nouvelle arrivée ce mois",
+           "Mois continus en hébergement généraliste", "Montant additionnel ADA non dû"]
+
+
+@pytest.fixture
+def built(demo):
+    ml = make_list("69", "2026-11", uploaded_by=demo["siao.69"], validated_by=demo["siao.69"], rows=5)
+    ListRow.objects.filter(monthly_list=ml, line_number=2).update(
+        last_name="=HYPERLINK(\"http://evil.example\",\"x\")", first_name="+33612345678",
+        shelter_address="@SUM(A1:A2)", movement=Movement.NEW, continuous_months=3, ada_flag=True)
+    ListRow.objects.filter(monthly_list=ml, line_number=3).update(first_name="-Marie")
+    extract, created = build_for_list(ml.pk)
+    assert created
+    return ml, extract
+
+
+def test_name_location_and_hash(built, settings):
+    ml, extract = built
+    assert extract.file_name == "SIAO_069_2026-11_v1.zip"
+    assert extract.absolute_path.is_file()
+    assert str(extract.absolute_path).startswith(str(settings.PRIVATE_STORAGE_ROOT))
+    from exchanges.extracts.archive import sha256_of
+
+    assert extract.sha256 == sha256_of(extract.absolute_path)
+    assert extract.size == extract.absolute_path.stat().st_size
+    # No temporary file left beside the published archive.
+    assert [p.name for p in extract.absolute_path.parent.iterdir()] == ["SIAO_069_2026-11_v1.zip"]
+
+
+def test_password_strength_and_storage(built):
+    _, extract = built
+    password = extract.reveal_password()
+    assert re.fullmatch(r"([A-HJ-NP-Za-km-z2-9]{4}-){4}[A-HJ-NP-Za-km-z2-9]{4}", password)
+    assert not set(password) & set("0O1lIio")
+    assert passwords.ENTROPY_BITS >= 100
+    assert password not in extract.password_encrypted
+    assert len({passwords.generate_password() for _ in range(200)}) == 200
+
+
+def test_pyzipper_aes256_ae2_members(built):
+    _, extract = built
+    with pyzipper.AESZipFile(extract.absolute_path) as zf:
+        infos = {i.filename: i for i in zf.infolist()}
+    assert set(infos) == {"SIAO_069_2026-11_v1.xlsx", "SIAO_069_2026-11_v1.csv"}
+    for name, info in infos.items():
+        assert info.flag_bits & 0x1, "membre non chiffré"
+        version, vendor, strength, method = aes_extra(info)
+        assert (version, vendor, strength) == (2, b"AE", 3), (name, version, vendor, strength)  # AE-2, AES-256
+        assert info.CRC == 0, "AE-2 ne stocke pas le CRC du clair"
+        expected = pyzipper.ZIP_STORED if name.endswith(".xlsx") else pyzipper.ZIP_DEFLATED
+        assert method == expected
+
+
+def test_wrong_password_fails_with_pyzipper(built):
+    _, extract = built
+    with pytest.raises(RuntimeError, match="Bad password"):
+        read_members(extract.absolute_path, "Wrong-Pass-Word-Xxxx-Yyyy")
+    with pyzipper.AESZipFile(extract.absolute_path) as zf, pytest.raises(RuntimeError):
+        zf.read("SIAO_069_2026-11_v1.csv")  # no password at all
+
+
+def test_xlsx_holds_exactly_the_validated_rows(built):
+    ml, extract = built
+    members = read_members(extract.absolute_path, extract.reveal_password())
+    wb, ws = xlsx_rows(members["SIAO_069_2026-11_v1.xlsx"])
+    assert wb.sheetnames == ["Liste"]
+    rows = list(ws.iter_rows(values_only=True))
+    assert list(rows[0]) == HEADERS
+    assert ws.freeze_panes == "A2"
+    assert ws.auto_filter.ref == "A1:J6"
+    expected = list(ListRow.objects.filter(monthly_list=ml).order_by("line_number"))
+    assert len(rows) - 1 == len(expected) == 5
+    for row, lr in zip(rows[1:], expected):
+        assert row[0] == lr.last_name and row[1] == lr.first_name
+        assert row[2] == datetime.datetime.combine(lr.birth_date, datetime.time())  # a real date cell
+        assert row[3] == lr.sex
+        assert row[4] == ("DA" if lr.status == "DA" else "BPI")
+        assert row[5] == lr.shelter_address
+        assert row[6] == datetime.datetime(2026, 10, 1)
+    assert rows[1][7:] == ("Oui", 3, "Oui")
+    assert ws["C2"].is_date and ws["C2"].number_format == "DD/MM/YYYY"
+
+
+def test_formula_like_cells_are_text(built):
+    _, extract = built
+    members = read_members(extract.absolute_path, extract.reveal_password())
+    _, ws = xlsx_rows(members["SIAO_069_2026-11_v1.xlsx"])
+    for ref, value in [("A2", "=HYPERLINK(\"http://evil.example\",\"x\")"), ("B2", "+33612345678"),
+                       ("F2", "@SUM(A1:A2)"), ("B3", "-Marie")]:
+        cell = ws[ref]
+        assert cell.data_type == "s", (ref, cell.data_type)
+        assert cell.value == value
+    assert b"<f>" not in _sheet_xml(members["SIAO_069_2026-11_v1.xlsx"])
+    rows = csv_rows(members["SIAO_069_2026-11_v1.csv"])
+    assert rows[1][0] == "'=HYPERLINK(\"http://evil.example\",\"x\")"
+    assert rows[1][1] == "'+33612345678"
+    assert rows[1][5] == "'@SUM(A1:A2)"
+    assert rows[2][1] == "'-Marie"
+
+
+def _sheet_xml(xlsx_bytes):
+    import io
+    import zipfile
+
+    with zipfile.ZipFile(io.BytesIO(xlsx_bytes)) as z:
+        return z.read("xl/worksheets/sheet1.xml")
+
+
+def test_csv_same_rows_bom_semicolon_french_dates(built):
+    ml, extract = built
+    members = read_members(extract.absolute_path, extract.reveal_password())
+    rows = csv_rows(members["SIAO_069_2026-11_v1.csv"])
+    assert rows[0] == HEADERS
+    assert len(rows) == 6
+    assert rows[3][:7] == ["NOM2", "Prénom2", "03/01/1990", "M", "BPI", "3 rue de la Paix, 69001 Lyon", "01/10/2026"]
+
+
+def test_agdref_and_nationality_only_when_switched_on(demo):
+    ml = make_list("69", "2026-11", uploaded_by=demo["siao.69"], rows=2)
+    ListRow.objects.filter(monthly_list=ml).update(agdref="7512345678", nationality="Afghane")
+    extract, _ = build_for_list(ml.pk)
+    members = read_members(extract.absolute_path, extract.reveal_password())
+    assert b"7512345678" not in members["SIAO_069_2026-11_v1.csv"]
+    assert "AGDREF" not in members["SIAO_069_2026-11_v1.csv"].decode("utf-8-sig")
+
+    settings_row = PlatformSettings.load()
+    settings_row.collect_agdref_nationality = True
+    settings_row.save()
+    ml2 = make_list("69", "2026-12", uploaded_by=demo["siao.69"], rows=2)
+    ListRow.objects.filter(monthly_list=ml2).update(agdref="7512345678", nationality="Afghane")
+    extract2, _ = build_for_list(ml2.pk)
+    assert extract2.with_agdref_nationality
+    rows = csv_rows(read_members(extract2.absolute_path, extract2.reveal_password())["SIAO_069_2026-12_v1.csv"])
+    assert rows[0][7:9] == ["Numéro AGDREF", "Nationalité"]
+    assert rows[1][7:9] == ["7512345678", "Afghane"]
+
+
+def test_7zip_lists_tests_and_extracts(built, tmp_path):
+    _, extract = built
+    password = extract.reveal_password()
+    entries = {e["Path"]: e for e in slt_entries(extract.absolute_path, password)}
+    assert entries["SIAO_069_2026-11_v1.xlsx"]["Method"] == "AES-256 Store"
+    assert entries["SIAO_069_2026-11_v1.csv"]["Method"] == "AES-256 Deflate"
+    assert entries["SIAO_069_2026-11_v1.csv"]["Encrypted"] == "+"
+    ok = run_7z("t", f"-p{password}", str(extract.absolute_path))
+    assert ok.returncode == 0 and "Everything is Ok" in ok.stdout, ok.stdout + ok.stderr
+    bad = run_7z("t", "-pWrong-Pass-Word-Xxxx-Yyyy", str(extract.absolute_path))
+    assert bad.returncode != 0 and "Wrong password" in (bad.stdout + bad.stderr)
+    out = tmp_path / "out"
+    done = run_7z("x", f"-p{password}", f"-o{out}", str(extract.absolute_path))
+    assert done.returncode == 0, done.stdout + done.stderr
+    members = read_members(extract.absolute_path, password)
+    for name, data in members.items():
+        assert (out / name).read_bytes() == data
+    _, ws = xlsx_rows((out / "SIAO_069_2026-11_v1.xlsx").read_bytes())
+    assert ws.max_row == 6
+
+
+def test_build_is_idempotent_and_skips_unvalidated(demo):
+    ml = make_list("69", "2026-11", uploaded_by=demo["siao.69"], rows=2)
+    first, created = build_for_list(ml.pk)
+    again, created_again = build_for_list(ml.pk)
+    assert created and not created_again and again.pk == first.pk
+    assert Extract.objects.count() == 1
+    draft = make_list("75", "2026-11", uploaded_by=demo["siao.75"], rows=2, state=ListState.DRAFT)
+    assert build_for_list(draft.pk) == (None, False)
+
+
+def test_new_version_makes_new_archive_and_change_counts(demo):
+    prev = make_list("69", "2026-10", uploaded_by=demo["siao.69"], rows=4)
+    v1 = make_list("69", "2026-11", uploaded_by=demo["siao.69"], rows=3, start=2)
+    ListRow.objects.filter(monthly_list=v1, identity_key="key-4").update(movement=Movement.NEW)
+    e1, _ = build_for_list(v1.pk)
+    assert (e1.new_count, e1.left_count) == (1, 2)  # key-0 and key-1 left
+    v1.state = ListState.SUPERSEDED
+    v1.save()
+    v2 = make_list("69", "2026-11", uploaded_by=demo["siao.69"], rows=4, version=2)
+    e2, created = build_for_list(v2.pk)
+    assert created and e2.version == 2 and e2.file_name == "SIAO_069_2026-11_v2.zip"
+    assert e1.absolute_path.exists() and e2.absolute_path.exists()
+    assert e1.reveal_password() != e2.reveal_password()
+
+
+def test_password_key_from_environment_or_dev_key_in_debug(settings):
+    from django.core.exceptions import ImproperlyConfigured
+
+    token = passwords.encrypt_password("Abcd-Efgh-Jkmn-Pqrs-Tuvw")
+    assert passwords.decrypt_password(token) == "Abcd-Efgh-Jkmn-Pqrs-Tuvw"
+    settings.ARCHIVE_ENCRYPTION_KEY = ""
+    settings.DEBUG = False
+    with pytest.raises(ImproperlyConfigured):
+        passwords.encrypt_password("x")
+    settings.DEBUG = True
+    dev = passwords.encrypt_password("Abcd-Efgh-Jkmn-Pqrs-Tuvw")
+    assert passwords.decrypt_password(dev) == "Abcd-Efgh-Jkmn-Pqrs-Tuvw"
+    settings.ARCHIVE_ENCRYPTION_KEY = "not-a-fernet-key"
+    with pytest.raises(ImproperlyConfigured):
+        passwords.encrypt_password("x")

@@ -1,0 +1,90 @@
+"""Commissions: every URL × every account.
+
+The meeting of the context belongs to département 69 (DT Lyon). Perimeter:
+- VIEW_MEETINGS (siege, dt.lyon, dt.paris, siao.69, siao.75, siao-dna.69, prefecture.69): pages;
+  outside 69 → 404 (dt.paris, siao.75).
+- MANAGE_MEETINGS (siege, DT agents, prefecture): scheduling, agenda edits, outcomes; SIAO
+  agents read only → 403; admin has neither capability → 403.
+"""
+
+import datetime
+
+from django.utils import timezone
+
+from .base import FORBIDDEN, NOT_FOUND, Route, only
+
+VIEWERS = {"siege", "dt.lyon", "dt.paris", "siao.69", "siao.75", "siao-dna.69", "prefecture.69"}
+MANAGERS = {"siege", "dt.lyon", "dt.paris", "prefecture.69"}
+OUTSIDE_69 = {"dt.paris": NOT_FOUND, "siao.75": NOT_FOUND}
+
+
+def view_69(status=200):
+    expect = only(VIEWERS, allowed_status=status)
+    expect.update(OUTSIDE_69)
+    return expect
+
+
+def manage_69(status=200):
+    expect = only(MANAGERS, allowed_status=status)
+    expect.update({"dt.paris": NOT_FOUND})
+    return expect
+
+
+def context(demo):
+    from exchanges.models import ListRow
+    from meetings.models import AgendaItem, Category, Decision, Meeting
+    from meetings.services.agenda import record_outcome
+    from referentiel.models import Departement
+    from tests.factories import get_or_make_list
+
+    dep = Departement.objects.get(code="69")
+    today = timezone.localdate()
+    meeting = Meeting.objects.create(
+        departement=dep, starts_at=timezone.make_aware(datetime.datetime(today.year, today.month, 20, 14, 0)),
+        place="Préfecture du Rhône, salle 3", created_by=demo["prefecture.69"],
+    )
+    ml = get_or_make_list("69", meeting.period, uploaded_by=demo["siao.69"], rows=2)
+    row = ListRow.objects.filter(monthly_list=ml).first()
+    item = AgendaItem.objects.create(meeting=meeting, identity_key=row.identity_key, list_row=row,
+                                     on_current_list=True, category=Category.ASYLUM_SEEKER)
+    record_outcome(demo["dt.lyon"], item, decision=Decision.DNA)
+    return {"meeting": meeting, "item": item}
+
+
+def mk(ctx):
+    return {"pk": ctx["meeting"].pk}
+
+
+def ik(ctx):
+    return {"item_pk": ctx["item"].pk}
+
+
+ROUTES = [
+    Route("meetings:index", expect=only(VIEWERS)),
+    Route("meetings:index", expect=only(VIEWERS), query="mois=2026-02"),
+    Route("meetings:create", expect=only(MANAGERS)),
+    Route("meetings:create", expect={**only(MANAGERS), "dt.paris": NOT_FOUND}, query="departement=69"),
+    Route("meetings:create", expect={**only(MANAGERS), "dt.paris": NOT_FOUND}, method="post",
+          data=lambda ctx: {"departement": "69"}),  # invalid form: shown again with errors
+    Route("meetings:national", expect=only({"siege"})),
+    Route("meetings:detail", expect=view_69(), kwargs=mk),
+    Route("meetings:edit", expect=manage_69(), kwargs=mk),
+    Route("meetings:cancel", expect=manage_69(), kwargs=mk),
+    Route("meetings:cancel", expect=manage_69(302), kwargs=mk, method="post"),
+    Route("meetings:held", expect=manage_69(302), kwargs=mk, method="post"),
+    Route("meetings:held", expect={**only(MANAGERS, allowed_status=405), "siao.69": 405, "siao.75": 405,
+                                   "siao-dna.69": 405, "admin": 405}, kwargs=mk),
+    Route("meetings:agenda", expect=view_69(), kwargs=mk),
+    Route("meetings:agenda", expect={**view_69(302), "siao.69": FORBIDDEN, "siao-dna.69": FORBIDDEN}, kwargs=mk,
+          method="post", data=lambda ctx: {f"priority-{ctx['item'].pk}": "5"}),
+    Route("meetings:agenda_build", expect=manage_69(302), kwargs=mk, method="post"),
+    Route("meetings:free_item", expect=manage_69(), kwargs=mk),
+    Route("meetings:free_item", expect=manage_69(302), kwargs=mk, method="post",
+          data=lambda ctx: {"text": "Point sur les places CADA", "category": "9", "priority": "0"}),
+    Route("meetings:minutes_pdf", expect=view_69(), kwargs=mk),
+    Route("meetings:minutes_xlsx", expect=view_69(), kwargs=mk),
+    Route("meetings:outcome", expect=manage_69(), kwargs=ik),
+    Route("meetings:outcome", expect=manage_69(302), kwargs=ik, method="post",
+          data=lambda ctx: {"decision": "cph", "state": "open"}),
+    Route("meetings:history", expect=view_69(), kwargs=ik),
+]
