@@ -86,6 +86,9 @@ def celery_worker_on_redis(tmp_path, settings):
     saved = {k: app.conf.get(k) for k in ("task_always_eager", "broker_url", "task_default_queue")}
     app.conf.update(task_always_eager=False, broker_url=redis_url, task_default_queue=queue)
     _reset_connections(app)
+    # shared_task resolves to the *current* app: tests/test_celery_worker.py makes its own
+    # Celery("producer") current, whose pools _reset_connections has just closed.
+    app.set_current()
     try:
         yield proc, log
     finally:
