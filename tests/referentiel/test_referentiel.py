@@ -1,4 +1,5 @@
 import csv
+import os
 from pathlib import Path
 
 import pytest
@@ -60,7 +61,9 @@ def test_fixture_matches_the_instruction_text():
     try:
         text = open(ANNEX_SEED, encoding="utf-8").read()
     except FileNotFoundError:
-        pytest.skip("texte source absent")
+        if os.environ.get("CI"):
+            raise  # CI has shared/ beside the clone: the check must run there
+        pytest.skip("TEXTE SOURCE ABSENT (../shared/seeds) : comparaison avec l’annexe 1 non faite")
     annex = text[text.index("AURA Auvergne DT Clermont"):]
     for row in csv.DictReader(open(annex1.FIXTURE, encoding="utf-8"), delimiter=";"):
         if row["dt_annexe_1"]:
