@@ -127,6 +127,12 @@ def child(mode, path):
 
     agent, _ = Agent.objects.get_or_create(email="bench@system.invalid", defaults={"last_name": "bench"})
     dep = Departement.objects.get(code="69")
+    from exchanges.models import Extract
+    from exchanges.signals import list_validated
+
+    # Measure the import alone: no archive build when the previous month is validated.
+    list_validated.disconnect(dispatch_uid="exchanges.extracts.build_on_validation")
+    Extract.objects.filter(monthly_list__uploaded_by=agent).delete()
     MonthlyList.objects.filter(uploaded_by=agent).delete()
     if mode == "import-month2":
         # Previous month validated with the same persons: every row is matched (derive) and the
