@@ -245,6 +245,7 @@ def agenda(request, pk):
         "can_manage": can_manage and not meeting.is_cancelled,
         "item_count": len(on_agenda),
         "criteria_form": AgendaCriteriaForm(),
+        "may_take_whole_list": agenda_service.may_take_whole_list(request.user, meeting),
     })
 
 

@@ -176,12 +176,17 @@ class ExpiringFilter(admin.SimpleListFilter):
 
 
 class HabilitationForm(forms.ModelForm):
+    request_user = None
+
     class Meta:
         model = Habilitation
         fields = ("agent", "role", "departements", "dt", "valid_from", "valid_until", "reason")
 
     def clean(self):
         data = super().clean()
+        if self.request_user is not None and data.get("agent") == self.request_user:
+            self.add_error("agent", "Un administrateur ne s’accorde pas d’habilitation à lui-même : "
+                                    "un autre administrateur doit la lui accorder.")
         role = data.get("role")
         deps = data.get("departements")
         if role in ("SIAO", "SIAO_DNA", "PREFECTURE") and not deps:
@@ -211,6 +216,20 @@ class HabilitationAdmin(admin.ModelAdmin):
     @admin.display(description="état")
     def state_display(self, obj):
         return obj.get_state_display()
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        form.request_user = request.user
+        return form
+
+    def get_readonly_fields(self, request, obj=None):
+        # Who and what cannot change after the grant (that would keep the former grantor's name
+        # on a new authorisation): revoke and grant a new habilitation instead. Dates and
+        # reason may be corrected; every change is audited.
+        fields = super().get_readonly_fields(request, obj)
+        if obj is not None:
+            return (*fields, "agent", "role", "dt", "departements")
+        return fields
 
     def save_model(self, request, obj, form, change):
         if not change:

@@ -1,5 +1,5 @@
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 
 
 class EmailAuthenticationForm(AuthenticationForm):
@@ -20,3 +20,13 @@ class EmailAuthenticationForm(AuthenticationForm):
 
     def clean_username(self):
         return self.cleaned_data["username"].strip().lower()
+
+
+class AgentPasswordResetForm(PasswordResetForm):
+    """Also for accounts created without a password (by an administrator or the bulk import):
+    « Mot de passe oublié » is how a new agent chooses theirs. Inactive accounts get nothing."""
+
+    def get_users(self, email):
+        from .models import Agent
+
+        return Agent.objects.filter(email__iexact=email.strip(), is_active=True)

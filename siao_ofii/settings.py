@@ -125,12 +125,17 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/lockout.html"
-AXES_IPWARE_PROXY_COUNT = env.int("AXES_PROXY_COUNT", default=0)
+# Number of trusted reverse proxies in front of the application: the client address is then
+# read from X-Forwarded-For (for the lockout and the audit log), never trusted otherwise.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+AXES_IPWARE_PROXY_COUNT = TRUSTED_PROXY_COUNT or None
+AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if TRUSTED_PROXY_COUNT else ["REMOTE_ADDR"]
 AXES_VERBOSE = False
 
 # Second factor for administrators and OFII headquarters (django-otp, TOTP).
 OTP_TOTP_ISSUER = "SIAO-OFII"
-OTP_REQUIRED_ROLES = ["ADMIN", "SIEGE"]
+# DT agents too: they download archives and reveal their passwords.
+OTP_REQUIRED_ROLES = ["ADMIN", "SIEGE", "DT"]
 OTP_VERIFY_URL = "/connexion/second-facteur/"
 
 LANGUAGE_CODE = "fr"
@@ -187,6 +192,9 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 # Retention of archives and nominative rows (CNIL social-sector framework); an
 # administrator may change it in the platform settings.
 DEFAULT_RETENTION_MONTHS = env.int("RETENTION_MONTHS", default=24)
+
+# Demo accounts (public password) only in DEBUG, or on an instance explicitly made for demos.
+ALLOW_DEMO_ACCOUNTS = env.bool("ALLOW_DEMO_ACCOUNTS", default=False)
 
 # Key that encrypts archive passwords at rest (Fernet). Required in production.
 ARCHIVE_ENCRYPTION_KEY = env.str("ARCHIVE_ENCRYPTION_KEY", default="")

@@ -19,6 +19,7 @@ CELERY_TASK_ALWAYS_EAGER = True
 CELERY_BROKER_URL = "memory://"
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "")
 AXES_ENABLED = True
+ALLOW_DEMO_ACCOUNTS = True
 # Static files straight from the apps (no collectstatic) for the live-server browser tests.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True

@@ -4,7 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 
-from referentiel.forms import EmailAuthenticationForm
+from referentiel.forms import AgentPasswordResetForm, EmailAuthenticationForm
 from referentiel.middleware import habilitation_exempt
 
 from . import views
@@ -24,7 +24,7 @@ urlpatterns = [
     ),
     path("deconnexion/", public(auth_views.LogoutView.as_view()), name="logout"),
     path("connexion/second-facteur/", views.second_factor, name="second_factor"),
-    path("mot-de-passe/oubli/", public(auth_views.PasswordResetView.as_view()), name="password_reset"),
+    path("mot-de-passe/oubli/", public(auth_views.PasswordResetView.as_view(form_class=AgentPasswordResetForm)), name="password_reset"),
     path("mot-de-passe/oubli/envoye/", public(auth_views.PasswordResetDoneView.as_view()), name="password_reset_done"),
     path(
         "mot-de-passe/nouveau/<uidb64>/<token>/",

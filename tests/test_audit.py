@@ -108,3 +108,13 @@ def test_details_never_start_a_formula_in_export(client, demo):
     assert neutralize("=1+1") == "'=1+1" and neutralize("@cmd") == "'@cmd" and neutralize("-2") == "'-2"
     assert neutralize("+33 6") == "'+33 6" and neutralize("Dupont") == "Dupont" and neutralize(3) == 3
     assert event.details == {"note": "x"}
+
+
+def test_client_ip_behind_trusted_proxies_only(rf, settings):
+    from siao_ofii.audit.services import client_ip
+
+    request = rf.get("/", HTTP_X_FORWARDED_FOR="6.6.6.6, 203.0.113.7", REMOTE_ADDR="10.0.0.2")
+    settings.TRUSTED_PROXY_COUNT = 0
+    assert client_ip(request) == "10.0.0.2"  # no proxy configured: a client header is not trusted
+    settings.TRUSTED_PROXY_COUNT = 1
+    assert client_ip(request) == "203.0.113.7"  # the address our proxy saw, not the forged one

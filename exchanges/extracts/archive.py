@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pyzipper
+from django.views.decorators.debug import sensitive_variables
 
 from .writers import CsvWriter, XlsxWriter, columns, output_values
 
@@ -45,6 +46,7 @@ def sha256_of(path, chunk=1 << 20):
     return digest.hexdigest()
 
 
+@sensitive_variables("password")
 def build_archive(dest, name, rows, password, *, with_agdref=False):
     """Write ``dest`` (final path of the .zip) from ``rows`` (ListRow ``values_list`` tuples in
     ``writers.ROW_FIELDS`` order). ``name`` is the member base name. Returns a BuiltArchive."""

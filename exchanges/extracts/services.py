@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
 
 from exchanges.models import Extract, LateSubmission, ListRow, ListState, MonthlyList, Movement
 from referentiel.models import Departement, PlatformSettings
@@ -50,6 +51,7 @@ def _change_counts(ml):
     return counts["new"], left, counts["ada"]
 
 
+@sensitive_variables("password")
 def build_for_list(monthly_list_id):
     """Build the archive of a validated list, once. Returns ``(extract, created)``;
     ``(None, False)`` when the list is not (or no longer) the validated version.

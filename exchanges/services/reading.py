@@ -161,8 +161,11 @@ def read_csv(data, *, max_rows):
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         header, rows = _collect(((reader.line_num, cells) for cells in reader), max_rows)
-    except csv.Error as exc:
-        raise FileRejected(f"Fichier CSV illisible : {exc}.") from None
+    except csv.Error:
+        raise FileRejected(
+            "Fichier CSV illisible : une cellule est trop longue ou un guillemet n’est pas refermé. "
+            "Enregistrez de nouveau le fichier depuis votre tableur (format CSV) et déposez-le."
+        ) from None
     return Table("csv", header, rows, encoding=encoding, delimiter=delimiter)
 
 
@@ -184,5 +187,8 @@ def read_xlsx(data, *, max_rows):
     except FileRejected:
         raise
     except (CalamineError, Exception) as exc:  # calamine raises several exception types
-        raise FileRejected(f"Classeur Excel illisible ({type(exc).__name__}).") from None
+        raise FileRejected(
+            "Classeur Excel illisible ou endommagé. Ouvrez-le dans votre tableur, enregistrez-le de nouveau "
+            "au format .xlsx, puis déposez-le."
+        ) from None
     return Table("xlsx", header, rows)

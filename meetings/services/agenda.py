@@ -19,6 +19,7 @@ from django.db import transaction
 from django.db.models import OuterRef, Subquery
 
 from exchanges.models import ListRow, MonthlyList, Movement, Status
+from referentiel.models import Departement
 from referentiel.perimeter import Capability
 
 from ..models import AgendaItem, Category, Outcome, OutcomeState
@@ -108,11 +109,19 @@ class BuildResult:
     warnings: list = field(default_factory=list)
 
 
+def may_take_whole_list(user, meeting):
+    """Only OFII (the list's recipient) may put every person of the list on the agenda."""
+    return Departement.objects.visible_to(user, Capability.READ_EXTRACT).filter(pk=meeting.departement_id).exists()
+
+
 @transaction.atomic
 def build_agenda(user, meeting, criteria=None):
     """Add to the agenda the selected rows of the month's list and the open situations of earlier
     months. Persons with an open outcome are always added, whatever the criteria."""
     criteria = criteria or AgendaCriteria()
+    if criteria.everyone and not may_take_whole_list(user, meeting):
+        # Prefecture staff see what the meeting needs, never the whole nominative list (DESIGN §2).
+        criteria = AgendaCriteria()
     result = BuildResult()
     existing = {
         key: item for item, key in ((i, i.identity_key) for i in meeting.items.exclude(identity_key=""))

@@ -4,8 +4,16 @@ from .models import AuditEvent
 
 
 def client_ip(request):
-    # Behind the reverse proxy, REMOTE_ADDR is set by the WSGI server from the proxy's
-    # header (gunicorn --forwarded-allow-ips); we never trust a raw X-Forwarded-For here.
+    """The client's address. Behind TRUSTED_PROXY_COUNT reverse proxies, the address the first
+    trusted proxy saw (X-Forwarded-For, counted from the right); otherwise REMOTE_ADDR. A
+    client-supplied header is never trusted beyond that count."""
+    from django.conf import settings
+
+    count = settings.TRUSTED_PROXY_COUNT
+    if count:
+        forwarded = [p.strip() for p in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if p.strip()]
+        if len(forwarded) >= count:
+            return forwarded[-count]
     return request.META.get("REMOTE_ADDR") or None
 
 

@@ -34,7 +34,7 @@ def test_agenda_from_validated_list_with_default_categories_and_priority(demo, m
     make_list("75", "2026-11", uploaded_by=demo["siao.75"], validated_by=demo["siao.75"], rows=2, start=200)
     make_list("69", "2026-10", uploaded_by=demo["siao.69"], validated_by=demo["siao.69"], rows=2, start=300)
     meeting = make_meeting()
-    result = build_agenda(demo["prefecture.69"], meeting, EVERYONE)
+    result = build_agenda(demo["dt.lyon"], meeting, EVERYONE)
     assert result.added == 5 and result.carried == 0 and not result.warnings
     items = list(agenda_items(demo["prefecture.69"], meeting))
     by_key = {i.identity_key: i for i in items}
@@ -69,7 +69,17 @@ def test_no_validated_list_warns_and_outsider_builds_nothing(demo, make_meeting,
     validated_list("2026-11", rows=3)
     # A user outside 69 does not reach the list (perimeter of the querysets).
     assert build_agenda(demo["dt.paris"], meeting, EVERYONE).added == 0
-    assert build_agenda(demo["prefecture.69"], meeting, EVERYONE).added == 3
+    assert build_agenda(demo["dt.lyon"], meeting, EVERYONE).added == 3
+
+
+def test_prefecture_never_takes_the_whole_list(demo, make_meeting, validated_list):
+    """DESIGN §2: prefecture staff see what the meeting needs, not the full nominative list."""
+    validated_list("2026-11", rows=4, facts={0: {"movement": Movement.NEW}, 1: {"continuous_months": 1},
+                                             2: {"continuous_months": 1}, 3: {"continuous_months": 1}})
+    meeting = make_meeting()
+    result = build_agenda(demo["prefecture.69"], meeting, EVERYONE)
+    assert result.added == 1  # only the new arrival: the "everyone" choice is ignored
+    assert {i.identity_key for i in meeting.items.all()} == {"key-0"}
 
 
 def test_free_items(demo, make_meeting):
@@ -133,7 +143,7 @@ def test_open_outcomes_carried_over_two_months_until_closed(demo, make_meeting, 
 
 def test_outcome_not_carried_when_not_recorded_month_before_is_closed(demo, make_meeting, validated_list):
     """A month without a new record keeps the older open outcome as the latest: still carried."""
-    user = demo["prefecture.69"]
+    user = demo["dt.lyon"]
     validated_list("2026-11", rows=1)
     nov = make_meeting(aware(2026, 11, 17))
     build_agenda(user, nov, EVERYONE)
@@ -180,7 +190,7 @@ def test_default_criteria_keep_only_what_the_meeting_needs(demo, make_meeting, v
     user = demo["prefecture.69"]
     validated_list("2026-10", rows=6, start=0)
     octo = make_meeting(aware(2026, 10, 20))
-    build_agenda(user, octo, EVERYONE)
+    build_agenda(demo["dt.lyon"], octo, EVERYONE)
     record_outcome(user, octo.items.get(identity_key="key-5"), decision=Decision.DNA)  # open
     validated_list("2026-11", rows=6, start=0, facts={
         0: {"movement": Movement.NEW, "continuous_months": 1},

@@ -103,7 +103,7 @@ def test_invitation_has_no_nominative_content(demo, dep69, validated_list, djang
 
     validated_list("2026-11", facts={0: {"last_name": "DUPONTEL"}})
     meeting = _schedule(demo, dep69, django_capture_on_commit_callbacks)
-    build_agenda(demo["prefecture.69"], meeting, EVERYONE)
+    build_agenda(demo["dt.lyon"], meeting, EVERYONE)
     ics = build_ics(meeting).decode()
     assert "DUPONTEL" not in ics
     assert all("DUPONTEL" not in m.body for m in mailoutbox)

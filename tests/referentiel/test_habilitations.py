@@ -233,3 +233,38 @@ def test_expiry_reminders(demo, mailoutbox):
     assert set(message.to) == {"bientot@demo.test", "admin@demo.test"}
     assert (TODAY + 7 * DAY).strftime("%d/%m/%Y") in message.body
     assert PeriodicTask.objects.filter(task="referentiel.tasks.notify_expiring_habilitations", enabled=True).exists()
+
+
+def test_admin_cannot_grant_themselves_nor_rewrite_who_and_what(client, demo):
+    login(client, demo["admin"])
+    response = client.post(reverse("admin:referentiel_habilitation_add"), {
+        "agent": demo["admin"].pk, "role": "SIEGE", "valid_from": TODAY.isoformat(),
+        "valid_until": (TODAY + DAY).isoformat(), "reason": "moi-même",
+    })
+    assert response.status_code == 200 and "à lui-même" in response.content.decode()
+    assert not Habilitation.objects.filter(agent=demo["admin"], role="SIEGE").exists()
+    hab = Habilitation.objects.get(agent=demo["siao.75"])
+    client.post(reverse("admin:referentiel_habilitation_change", args=[hab.pk]), {
+        "agent": demo["nohab"].pk, "role": "SIEGE", "valid_from": hab.valid_from.isoformat(),
+        "valid_until": hab.valid_until.isoformat(), "reason": "changé",
+    })
+    hab.refresh_from_db()
+    assert hab.agent == demo["siao.75"] and hab.role == "SIAO"
+    assert codes(Agent.objects.get(pk=demo["nohab"].pk), Capability.READ_EXTRACT) == set()
+
+
+def test_seed_demo_refused_in_production(settings):
+    settings.DEBUG = False
+    settings.ALLOW_DEMO_ACCOUNTS = False
+    with pytest.raises(CommandError, match="production"):
+        call_command("seed_demo")
+
+
+def test_new_agent_without_password_can_choose_one(client, db, mailoutbox):
+    agent = Agent.objects.create_user("nouvelle@siao38.fr", None)
+    assert not agent.has_usable_password()
+    client.post(reverse("password_reset"), {"email": "Nouvelle@siao38.fr"})
+    assert len(mailoutbox) == 1 and mailoutbox[0].to == ["nouvelle@siao38.fr"]
+    Agent.objects.filter(pk=agent.pk).update(is_active=False)
+    client.post(reverse("password_reset"), {"email": "nouvelle@siao38.fr"})
+    assert len(mailoutbox) == 1

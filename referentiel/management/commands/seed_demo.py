@@ -1,7 +1,8 @@
 import os
 
 from django.apps import apps
-from django.core.management.base import BaseCommand
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from referentiel import annex1
@@ -40,6 +41,11 @@ class Command(BaseCommand):
 
     @transaction.atomic
     def handle(self, *args, **options):
+        if not (settings.DEBUG or settings.ALLOW_DEMO_ACCOUNTS):
+            raise CommandError(
+                "Comptes de démonstration refusés : DEBUG est désactivé (production). "
+                "Pour une instance de démonstration, définissez ALLOW_DEMO_ACCOUNTS=true et DEMO_PASSWORD."
+            )
         password = os.environ.get("DEMO_PASSWORD") or DEFAULT_DEMO_PASSWORD
         if not Departement.objects.exists():  # e.g. a test flushed the tables: reload Annex 1
             annex1.load(apps.get_model)
@@ -69,6 +75,6 @@ class Command(BaseCommand):
         shown = "(valeur de DEMO_PASSWORD)" if os.environ.get("DEMO_PASSWORD") else password
         self.stdout.write(f"Mot de passe commun : {shown}")
         self.stdout.write(
-            "admin@ et siege@ demandent un second facteur : scannez le QR code affiché à la première "
+            "admin@, siege@ et dt.*@ demandent un second facteur : scannez le QR code affiché à la première "
             "connexion avec une application TOTP (FreeOTP, Aegis, Google Authenticator…)."
         )
