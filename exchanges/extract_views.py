@@ -12,6 +12,7 @@ from django.http import FileResponse, Http404
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_GET, require_POST
 
 from referentiel.models import Departement, DirectionTerritoriale, Region
@@ -160,17 +161,19 @@ def download(request, pk):
 
 @never_cache
 @require_POST
+@sensitive_variables("password")
 def reveal_password(request, pk):
     """A separate, audited action: the password is shown in the page (never in a URL)."""
     extract = get_in_perimeter_or_404(
         request, Extract.objects.available().select_related("departement"), Capability.READ_EXTRACT, pk=pk
     )
+    password = extract.reveal_password()  # decrypted first: only a password actually shown is recorded
     record(AuditAction.PASSWORD_REVEAL, request=request, obj=extract, departement=extract.departement.code,
            period=extract.period, version=extract.version)
     response = render(request, "exchanges/extracts/password.html", {
         "title": f"Mot de passe de {extract.file_name}",
         "extract": extract,
-        "password": extract.reveal_password(),
+        "password": password,
         "revealed_at": timezone.now(),
     })
     response["Cache-Control"] = "private, no-store"

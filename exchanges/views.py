@@ -23,6 +23,7 @@ from referentiel.perimeter import (
 )
 from siao_ofii.audit.models import AuditAction
 from siao_ofii.audit.services import record
+from siao_ofii.uploads import upload_too_large
 
 from .forms import MappingForm, RowForm, UploadForm, _period_label
 from .models import ListRow, ListState, MonthlyList
@@ -96,7 +97,12 @@ def upload(request, code):
     max_mb = settings.UPLOAD_MAX_BYTES // (1024 * 1024)
     form = UploadForm(request.POST or None, request.FILES or None, periods=periods, max_mb=max_mb,
                       initial={"period": periods[0]})
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and upload_too_large(request):
+        form = UploadForm(request.POST, periods=periods, max_mb=max_mb)
+        form.is_valid()
+        form.errors.pop("file", None)
+        form.add_error("file", f"Le fichier dépasse la taille maximale ({max_mb} Mo) : il n’a pas été enregistré.")
+    elif request.method == "POST" and form.is_valid():
         f = form.cleaned_data["file"]
         if f.size > settings.UPLOAD_MAX_BYTES:
             form.add_error("file", f"Le fichier dépasse la taille maximale ({max_mb} Mo).")

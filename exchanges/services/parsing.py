@@ -41,7 +41,12 @@ def clean_text(value):
         value = value.date() if value.time() == datetime.time() else value
     if isinstance(value, datetime.date):
         return value.strftime("%d/%m/%Y")
-    return " ".join(str(value).split())
+    return " ".join(_CONTROL_CHARS.sub("", str(value)).split())
+
+
+# NUL and other control characters (a stray byte from an export) are dropped: PostgreSQL
+# refuses NUL in text, and none of them is meaningful in a name or an address.
+_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 # --- headers -------------------------------------------------------------------------------

@@ -1,0 +1,71 @@
+"""The upload size limit is enforced while the body is read, before any file is kept."""
+
+import io
+
+import pytest
+from django.urls import reverse
+
+from exchanges.models import MonthlyList
+from tests.helpers import login
+
+pytestmark = pytest.mark.django_db
+
+
+def test_oversized_upload_is_refused_while_reading(client, demo, settings):
+    settings.UPLOAD_MAX_BYTES = 50_000
+    login(client, demo["siao.69"])
+    big = io.BytesIO(b"Nom;Prenom\n" + b"DUPONT;Marie\n" * 20_000)
+    big.name = "liste.csv"
+    url = reverse("exchanges:upload", kwargs={"code": "69"})
+    period = client.get(url).context["form"].fields["period"].choices[0][0]
+    response = client.post(url, {"period": period, "file": big})
+    assert response.status_code == 200
+    assert "dépasse la taille maximale" in response.content.decode()
+    assert not MonthlyList.objects.exists()
+
+
+def test_upload_temporary_files_stay_in_private_storage(client, demo, settings, tmp_path):
+    """A large upload is spooled to FILE_UPLOAD_TEMP_DIR (under PRIVATE_STORAGE_ROOT by default), not /tmp."""
+    import siao_ofii.settings as project_settings
+
+    assert project_settings.FILE_UPLOAD_TEMP_DIR == str(project_settings.PRIVATE_STORAGE_ROOT) + "/tmp"
+    settings.FILE_UPLOAD_TEMP_DIR = str(tmp_path / "spool")
+    settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 1000
+    seen = []
+    from django.core.files.uploadedfile import TemporaryUploadedFile
+
+    original = TemporaryUploadedFile.__init__
+
+    def spy(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        seen.append(self.temporary_file_path())
+
+    TemporaryUploadedFile.__init__ = spy
+    try:
+        login(client, demo["siao.69"])
+        f = io.BytesIO(b"Nom;Prenom\n" + b"DUPONT;Marie\n" * 200)
+        f.name = "liste.csv"
+        url = reverse("exchanges:upload", kwargs={"code": "69"})
+        period = client.get(url).context["form"].fields["period"].choices[0][0]
+        client.post(url, {"period": period, "file": f})
+    finally:
+        TemporaryUploadedFile.__init__ = original
+    assert seen and all(p.startswith(str(tmp_path / "spool")) for p in seen)
+
+
+def test_stray_nul_bytes_do_not_break_an_upload(demo):
+    """A NUL byte deep in an export (after the 64 KB sniffing window) is dropped, not stored."""
+    from exchanges.services import workflow
+    from exchanges.services.parsing import clean_text
+    from referentiel.models import Departement
+
+    assert clean_text("DU\x00PONT\x07 Marie") == "DUPONT Marie"
+    header = "Nom;Prénom;Date de naissance;Sexe;Statut;Adresse;Date d'entrée\n"
+    filler = "".join(f"NOM{i};Prénom;01/01/1990;F;DA;{i} rue de la Paix 69001 Lyon;01/10/2026\n" for i in range(1500))
+    data = (header + filler + "DU\x00PONT;Marie;03/02/1990;F;DA;1 rue X 69001 Lyon;01/10/2026\n").encode("utf-8")
+    assert len(data) > 70_000
+    ml = workflow.receive_upload(Departement.objects.get(code="69"), "2026-11", data, name="nul.csv",
+                                 user=demo["siao.69"], run=False)
+    ml = workflow.process_list(ml.pk, progress=False)
+    assert ml.rows.filter(last_name="DUPONT").exists()
+    assert ml.row_count == 1501
