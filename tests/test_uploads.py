@@ -69,3 +69,20 @@ def test_stray_nul_bytes_do_not_break_an_upload(demo):
     ml = workflow.process_list(ml.pk, progress=False)
     assert ml.rows.filter(last_name="DUPONT").exists()
     assert ml.row_count == 1501
+
+
+def test_replacing_a_draft_is_audited(demo):
+    from exchanges.services import workflow
+    from referentiel.models import Departement
+    from siao_ofii.audit.models import AuditAction, AuditEvent
+
+    data = ("Nom;Prénom;Date de naissance;Sexe;Statut;Adresse;Date d'entrée\n"
+            "DUPONT;Marie;03/02/1990;F;DA;1 rue X 69001 Lyon;01/10/2026\n").encode()
+    dep = Departement.objects.get(code="69")
+    first = workflow.process_list(workflow.receive_upload(dep, "2026-11", data, name="a.csv", user=demo["siao.69"],
+                                                          run=False).pk, progress=False)
+    second = workflow.process_list(workflow.receive_upload(dep, "2026-11", data, name="b.csv", user=demo["siao.69"],
+                                                           run=False).pk, progress=False)
+    assert not MonthlyList.objects.filter(pk=first.pk).exists()
+    event = AuditEvent.objects.get(action=AuditAction.LIST_CORRECTED, object_id=str(second.pk))
+    assert event.details["deleted_rows"] == 1 and "draft" in event.details["replaced_lists"]

@@ -188,6 +188,7 @@ def purge_expired(today=None, actor=None):
     cutoff = periods.add_months(periods.current(today), -months)
     root = Path(settings.PRIVATE_STORAGE_ROOT)
     remove_stale_builds()
+    uploads = remove_abandoned_uploads()
     archives = 0
     with transaction.atomic():
         old = Extract.objects.select_for_update().filter(period__lt=cutoff, purged_at__isnull=True)
@@ -201,9 +202,31 @@ def purge_expired(today=None, actor=None):
         rows, _ = ListRow.objects.filter(monthly_list__period__lt=cutoff).delete()
         record(
             AuditAction.RETENTION_PURGE, actor=actor, retention_months=months, before_period=cutoff,
-            archives=archives, rows=rows,
+            archives=archives, rows=rows, abandoned_uploads=uploads,
         )
-    return {"before_period": cutoff, "archives": archives, "rows": rows}
+    return {"before_period": cutoff, "archives": archives, "rows": rows, "abandoned_uploads": uploads}
+
+
+ABANDONED_UPLOAD_DAYS = 7
+
+
+def remove_abandoned_uploads(now=None):
+    """Uploaded files are deleted once processed; a file still here after a week belongs to a
+    mapping step never finished or a worker that died. It may hold columns never meant for
+    OFII: delete it (and forget its path on the list)."""
+    from exchanges.services.workflow import private_dir
+
+    directory = private_dir()
+    if not directory.exists():
+        return 0
+    limit = (now or time.time()) - ABANDONED_UPLOAD_DAYS * 86400
+    removed = 0
+    for path in directory.iterdir():
+        if path.is_file() and path.stat().st_mtime < limit:
+            path.unlink(missing_ok=True)
+            MonthlyList.objects.filter(source_path=path.name).update(source_path="")
+            removed += 1
+    return removed
 
 
 # --- State of a département for a month, as the DT and headquarters see it ------------------

@@ -249,10 +249,15 @@ def _replace_previous_drafts(ml):
         Q(state__in=[ListState.DRAFT, ListState.FAILED]) | Q(state=ListState.PROCESSING, pk__lt=ml.pk),
         departement_id=ml.departement_id, period=ml.period,
     ).exclude(pk=ml.pk)
-    for previous in old:
+    replaced = list(old)
+    for previous in replaced:
         _delete_file(previous)
-    ListRow.objects.filter(monthly_list__in=old).delete()
-    old.delete()
+    if not replaced:
+        return
+    rows, _ = ListRow.objects.filter(monthly_list__in=replaced).delete()
+    MonthlyList.objects.filter(pk__in=[p.pk for p in replaced]).delete()
+    record(AuditAction.LIST_CORRECTED, actor=ml.uploaded_by, obj=ml, departement=ml.departement.code,
+           replaced_lists=",".join(f"v{p.version}:{p.state}" for p in replaced), deleted_rows=rows)
 
 
 COPY_COLUMNS = [

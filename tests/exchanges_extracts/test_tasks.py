@@ -146,18 +146,42 @@ def test_retention_purge_deletes_old_archives_and_rows(demo):
     from exchanges.extracts.services import purge_expired
 
     result = purge_expired(today=today)
-    assert result == {"before_period": "2024-11", "archives": 1, "rows": 3}
+    assert result == {"before_period": "2024-11", "archives": 1, "rows": 3, "abandoned_uploads": 0}
     old_extract.refresh_from_db()
     assert old_extract.purged_at and not old_extract.file_path and not old_extract.password_encrypted
     assert not (old_extract.absolute_path.parent / "SIAO_069_2024-10_v1.zip").exists()
     assert kept_extract.absolute_path.exists() and ListRow.objects.filter(monthly_list=kept).count() == 2
     assert not ListRow.objects.filter(monthly_list=old).exists()
     event = AuditEvent.objects.get(action=AuditAction.RETENTION_PURGE)
-    assert event.details == {"retention_months": 24, "before_period": "2024-11", "archives": 1, "rows": 3}
+    assert event.details == {"retention_months": 24, "before_period": "2024-11", "archives": 1, "rows": 3,
+                             "abandoned_uploads": 0}
     settings_row = PlatformSettings.load()
     settings_row.retention_months = 12
     settings_row.save()
-    assert purge_expired(today=today) == {"before_period": "2025-11", "archives": 1, "rows": 2}
+    assert purge_expired(today=today) == {"before_period": "2025-11", "archives": 1, "rows": 2,
+                                          "abandoned_uploads": 0}
+
+
+def test_purge_removes_abandoned_uploads(demo):
+    """A file left by a mapping step never finished (or a dead worker) goes after a week."""
+    import os
+    import time
+
+    from exchanges.extracts.services import purge_expired
+    from exchanges.services.workflow import private_dir
+
+    stale, fresh = private_dir() / "abandoned.csv", private_dir() / "waiting.csv"
+    stale.write_text("Nom;Notes sociales\nDUPONT;…")
+    fresh.write_text("Nom\nMARTIN")
+    week_ago = time.time() - 8 * 86400
+    os.utime(stale, (week_ago, week_ago))
+    ml = make_list("69", "2026-11", uploaded_by=demo["siao.69"], state="failed", rows=0)
+    ml.source_path = "abandoned.csv"
+    ml.save()
+    assert purge_expired()["abandoned_uploads"] == 1
+    assert not stale.exists() and fresh.exists()
+    ml.refresh_from_db()
+    assert ml.source_path == ""
 
 
 def test_build_extracts_command_prints_name_rows_hash_never_password(demo):
