@@ -147,6 +147,10 @@ def departement(request, code):
 
 @require_GET
 def download(request, pk):
+    # A link on another site must not make an agent's browser download (and log in their name)
+    # an archive: browsers say where a navigation comes from in Sec-Fetch-Site.
+    if request.headers.get("Sec-Fetch-Site") == "cross-site":
+        raise PermissionDenied("Téléchargement lancé depuis un autre site : refusé.")
     extract = get_in_perimeter_or_404(request, Extract.objects.available(), Capability.READ_EXTRACT, pk=pk)
     try:
         handle = open(extract.absolute_path, "rb")

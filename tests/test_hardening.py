@@ -1,4 +1,4 @@
-"""The upload size limit is enforced while the body is read, before any file is kept."""
+"""Hardening found by the security review: upload limits, stray bytes, audit of replaced drafts, cross-site downloads."""
 
 import io
 
@@ -86,3 +86,18 @@ def test_replacing_a_draft_is_audited(demo):
     assert not MonthlyList.objects.filter(pk=first.pk).exists()
     event = AuditEvent.objects.get(action=AuditAction.LIST_CORRECTED, object_id=str(second.pk))
     assert event.details["deleted_rows"] == 1 and "draft" in event.details["replaced_lists"]
+
+
+def test_archive_download_refused_when_started_from_another_site(client, demo, matrix_context):
+    from django.urls import reverse as r
+
+    from exchanges.models import Extract
+    from siao_ofii.audit.models import AuditAction, AuditEvent
+
+    login(client, demo["dt.lyon"])
+    url = r("exchanges:extract_download", kwargs={"pk": matrix_context["extract_69"]})
+    assert client.get(url, HTTP_SEC_FETCH_SITE="cross-site").status_code == 403
+    assert not AuditEvent.objects.filter(action=AuditAction.DOWNLOAD).exists()
+    assert client.get(url, HTTP_SEC_FETCH_SITE="same-origin").status_code == 200
+    assert AuditEvent.objects.filter(action=AuditAction.DOWNLOAD, actor=demo["dt.lyon"]).count() == 1
+    assert Extract.objects.filter(pk=matrix_context["extract_69"]).exists()
