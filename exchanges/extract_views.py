@@ -26,7 +26,8 @@ from referentiel.perimeter import (
 from siao_ofii.audit.models import AuditAction, AuditEvent
 from siao_ofii.audit.services import record
 
-from .extracts import periods, services
+from . import periods
+from .extracts import services
 from .models import Extract, LateSubmission, MonthlyList
 
 HISTORY_MONTHS = 12

@@ -1,6 +1,7 @@
 from django import forms
 
 from exchanges.models import Sex, Status
+from exchanges.periods import label as period_label
 
 from .services.parsing import FIELD_LABELS, MANDATORY_FIELDS
 
@@ -16,17 +17,8 @@ class UploadForm(forms.Form):
 
     def __init__(self, *args, periods, max_mb=20, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["period"].choices = [(p, _period_label(p)) for p in periods]
+        self.fields["period"].choices = [(p, period_label(p)) for p in periods]
         self.fields["file"].help_text = self.fields["file"].help_text.replace("20 Mo", f"{max_mb} Mo")
-
-
-MONTHS = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
-          "novembre", "décembre"]
-
-
-def _period_label(period):
-    year, month = period.split("-")
-    return f"{MONTHS[int(month) - 1]} {year}"
 
 
 class MappingForm(forms.Form):

@@ -25,7 +25,8 @@ from siao_ofii.audit.models import AuditAction
 from siao_ofii.audit.services import record
 from siao_ofii.uploads import upload_too_large
 
-from .forms import MappingForm, RowForm, UploadForm, _period_label
+from .forms import MappingForm, RowForm, UploadForm
+from .periods import label as _period_label
 from .models import ListRow, ListState, MonthlyList
 from .services import workflow
 from .services.parsing import FIELD_LABELS

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
+from exchanges import periods
 from referentiel.models import Departement
 from referentiel.perimeter import (
     Capability,
@@ -30,8 +31,6 @@ from .services import agenda as agenda_service
 from .services import minutes as minutes_service
 from .services import scheduling
 
-MONTHS = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
-          "novembre", "décembre"]
 WEEKDAYS = ["Lundi", "Mardi", "Mercredi", "Jeudi", "Vendredi", "Samedi", "Dimanche"]
 
 
@@ -73,7 +72,7 @@ def _period(y, m):
 
 
 def _month_label(y, m):
-    return f"{MONTHS[m - 1]} {y}"
+    return f"{periods.MONTHS_FR[m - 1]} {y}"
 
 
 def index(request):

@@ -10,6 +10,8 @@ from pathlib import Path
 
 from django.conf import settings
 
+from .models import departement_sort_key
+
 FIXTURE = Path(settings.BASE_DIR) / "fixtures" / "annexe1_departements.csv"
 
 SIEGE_NAME = "Siège de l’OFII"
@@ -18,12 +20,6 @@ SIEGE_NAME = "Siège de l’OFII"
 def read_rows(path=FIXTURE):
     with open(path, encoding="utf-8", newline="") as f:
         return list(csv.DictReader(f, delimiter=";"))
-
-
-def sort_key(code):
-    if len(code) == 3:
-        return "Z" + code
-    return code.replace("2A", "20A").replace("2B", "20B")
 
 
 def load(get_model, reset_dt=False, path=FIXTURE):
@@ -49,7 +45,7 @@ def load(get_model, reset_dt=False, path=FIXTURE):
             "prefecture_town": row["prefecture"],
             "region": region,
             "former_region": former,
-            "sort_key": sort_key(row["code"]),
+            "sort_key": departement_sort_key(row["code"]),
         }
         if dep is None:
             dep = Departement.objects.create(code=row["code"], dt=dt, **fields)

@@ -13,6 +13,13 @@ def habilitation_exempt(view):
     return view
 
 
+def public(view):
+    """A page reachable without login and without habilitation (login, legal pages…)."""
+    from django.contrib.auth.decorators import login_not_required
+
+    return habilitation_exempt(login_not_required(view))
+
+
 def otp_required_for(user):
     return bool({str(r) for r in roles(user)} & set(settings.OTP_REQUIRED_ROLES))
 

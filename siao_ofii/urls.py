@@ -1,19 +1,13 @@
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 
 from referentiel.forms import AgentPasswordResetForm, EmailAuthenticationForm
-from referentiel.middleware import habilitation_exempt
+from referentiel.middleware import public
 
 from . import views
 from .audit import views as audit_views
-
-
-def public(view):
-    return habilitation_exempt(login_not_required(view))
-
 
 urlpatterns = [
     path("", views.home, name="home"),

@@ -4,14 +4,13 @@ import base64
 
 import segno
 from django.contrib import messages
-from django.contrib.auth.decorators import login_not_required
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from referentiel.middleware import habilitation_exempt
+from referentiel.middleware import habilitation_exempt, public
 from referentiel.models import Departement
 from referentiel.perimeter import Capability, active_habilitations, has_capability, visible_departements
 from siao_ofii.audit.models import AuditAction
@@ -39,12 +38,7 @@ def home(request):
 
 
 def _public(template, title):
-    @login_not_required
-    @habilitation_exempt
-    def view(request):
-        return render(request, template, {"title": title})
-
-    return view
+    return public(lambda request: render(request, template, {"title": title}))
 
 
 legal_notice = _public("pages/mentions_legales.html", "Mentions légales")

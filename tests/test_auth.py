@@ -66,7 +66,8 @@ def test_headquarters_must_enrol_and_pass_totp(client, demo):
     page = client.get(response["Location"])
     assert "QR" in page.content.decode() and page.context["enrolling"]
     device = TOTPDevice.objects.get(user=demo["siege"], confirmed=False)
-    response = client.post(reverse("second_factor"), {"token": "000000" if totp(device.bin_key) else "111111"})
+    wrong = f"{(totp(device.bin_key) + 1) % 1_000_000:06d}"
+    response = client.post(reverse("second_factor"), {"token": wrong})
     assert response.status_code == 200 and "pas valide" in response.content.decode()
     assert AuditEvent.objects.filter(action=AuditAction.OTP_FAILURE).exists()
     device.refresh_from_db()

@@ -10,7 +10,6 @@ from tests.helpers import login
 from tests.matrix.base import ACCOUNTS
 
 MAX_PAGES = 150
-# Admin change pages are generated per object; we follow the admin index and changelists only.
 SKIP_PREFIXES = ("/static/",)
 
 
@@ -41,7 +40,8 @@ def _follow(url):
     if path.startswith(SKIP_PREFIXES):
         return False
     if path.startswith("/admin/"):
-        # index, app indexes and changelists (filters included), not each object
+        # Admin change pages are generated per object: index, app indexes and changelists
+        # (filters included) only
         depth = len([p for p in path.split("/") if p])
         return depth <= 3 and not path.endswith(("/add/", "/delete/", "/history/"))
     return True

@@ -14,11 +14,12 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from exchanges import periods
 from exchanges.models import Extract, LateSubmission
 from referentiel.models import Agent, Habilitation, Role
 from referentiel.perimeter import Capability, can_access_departement
 
-from . import periods, services
+from . import services
 
 
 def _agents(departement, role, capability):

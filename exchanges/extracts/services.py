@@ -17,7 +17,7 @@ from referentiel.models import Departement, PlatformSettings
 from siao_ofii.audit.models import AuditAction
 from siao_ofii.audit.services import record
 
-from . import periods
+from exchanges import periods
 from .archive import base_name, build_archive
 from .passwords import generate_password
 from .writers import ROW_FIELDS

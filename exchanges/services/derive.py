@@ -19,21 +19,16 @@ when the previous validated list changed), not afterwards.
 import calendar
 import datetime
 
+from exchanges import periods
 from exchanges.models import ListRow, ListState, Movement, MonthlyList, Status
 
 from .identity import name_key
-from .validation import period_bounds
-
-
-def previous_period(period):
-    year, month = (int(x) for x in period.split("-"))
-    return f"{year - 1}-12" if month == 1 else f"{year}-{month - 1:02d}"
 
 
 def previous_validated_list(monthly_list):
     return (
         MonthlyList.objects.filter(
-            departement_id=monthly_list.departement_id, period=previous_period(monthly_list.period),
+            departement_id=monthly_list.departement_id, period=periods.previous(monthly_list.period),
             state=ListState.VALIDATED,
         )
         .only("pk")
@@ -58,7 +53,7 @@ def derive_rows(rows, period, previous):
     ``previous``: {identity_key: (status, continuous_months, name_key, row_id)} of the previous
     validated list (empty when there is none). Returns the ids of previous rows not found
     ("left")."""
-    period_start, period_end = period_bounds(period)
+    period_start, period_end = periods.bounds(period)
     by_name = {v[2]: k for k, v in previous.items() if v[2]}
     matched = set()
     for row in rows:

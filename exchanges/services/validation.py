@@ -11,8 +11,9 @@ kept in ``ListRow.ofii_warnings``, which the SIAO pages never show.
 Every message is French and names the column as written in the agent's file.
 """
 
-import calendar
 import datetime
+
+from exchanges import periods
 
 from .identity import identity_key
 from .parsing import (
@@ -30,11 +31,6 @@ ROW_FIELDS = ["last_name", "first_name", "birth_date", "sex", "status", "shelter
               "agdref", "nationality"]
 
 
-def period_bounds(period):
-    year, month = (int(x) for x in period.split("-"))
-    return datetime.date(year, month, 1), datetime.date(year, month, calendar.monthrange(year, month)[1])
-
-
 def add_years(day, years):
     try:
         return day.replace(year=day.year + years)
@@ -49,7 +45,7 @@ class RowValidator:
     """
 
     def __init__(self, period, *, column_names=None, with_agdref=False, today=None):
-        self.period_start, self.period_end = period_bounds(period)
+        self.period_start, self.period_end = periods.bounds(period)
         self.today = today or datetime.date.today()
         self.with_agdref = with_agdref
         self.names = {f: (column_names or {}).get(f) or FIELD_LABELS[f] for f in FIELD_LABELS}

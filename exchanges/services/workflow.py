@@ -28,6 +28,7 @@ from django.db import connection, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
+from exchanges import periods
 from exchanges.models import ListRow, ListState, MonthlyList
 from exchanges.signals import list_validated
 from referentiel.models import PlatformSettings
@@ -42,7 +43,6 @@ from .validation import ROW_FIELDS, RowValidator, raw_cells
 
 log = logging.getLogger(__name__)
 
-DEADLINE_DAY = 10
 
 
 class WorkflowError(Exception):
@@ -52,14 +52,12 @@ class WorkflowError(Exception):
 # --- calendar ------------------------------------------------------------------------------
 
 def current_period(today=None):
-    today = today or timezone.localdate()
-    return f"{today.year}-{today.month:02d}"
+    return periods.current(today)
 
 
 def deadline(period):
-    """End of the 10th of the list's month, Paris time (instruction II.A.3: 'au plus tard le 10')."""
-    year, month = (int(x) for x in period.split("-"))
-    day = datetime.datetime.combine(datetime.date(year, month, DEADLINE_DAY), datetime.time.max)
+    """End of the deadline day (the 10th) of the list's month, Paris time."""
+    day = datetime.datetime.combine(periods.deadline(period), datetime.time.max)
     return timezone.make_aware(day, timezone.get_default_timezone())
 
 
@@ -70,7 +68,7 @@ def is_late(period, when=None):
 def selectable_periods(today=None):
     """Periods an agent may upload: this month and the previous one (late lists)."""
     period = current_period(today)
-    return [period, derive_mod.previous_period(period)]
+    return [period, periods.previous(period)]
 
 
 # --- upload --------------------------------------------------------------------------------

@@ -23,13 +23,14 @@ def record(action, *, request=None, actor=None, obj=None, departement="", **deta
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
             actor = user
+    attempted_email = details.pop("attempted_email", "")
     dep = departement
     if hasattr(dep, "code"):
         dep = dep.code
     event = AuditEvent(
         action=str(action),
         actor=actor if actor is not None and actor.pk else None,
-        actor_email=getattr(actor, "email", "") or details.pop("attempted_email", ""),
+        actor_email=getattr(actor, "email", "") or attempted_email,
         departement=dep or "",
         details={k: v for k, v in details.items() if v is not None},
     )

@@ -15,7 +15,7 @@ from tests.browser.conftest import check_a11y, log_in, screenshot
 def test_dt_lyon_downloads_and_opens_the_69_archive(page, tmp_path):
     from django.core.management import call_command
 
-    from exchanges.extracts import periods
+    from exchanges import periods
     from exchanges.extracts.services import build_for_list
     from exchanges.models import MonthlyList
     from referentiel.models import Agent
@@ -78,7 +78,7 @@ def test_dt_lyon_downloads_and_opens_the_69_archive(page, tmp_path):
 def test_headquarters_dashboard_is_accessible(page):
     from django.core.management import call_command
 
-    from exchanges.extracts import periods
+    from exchanges import periods
     from exchanges.extracts.services import build_for_list
     from referentiel.models import Agent
     from tests.factories import make_list

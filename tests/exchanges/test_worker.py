@@ -1,6 +1,6 @@
 """The upload is processed by a real Celery worker (subprocess) through Redis, off the request.
 
-Uses the worker fixture of the extracts tests (separate process, unique queue, the test
+Uses the shared worker fixture (tests/workers.py: separate process, unique queue, the test
 database); skipped loudly without Redis/PostgreSQL, failed in CI."""
 
 import time
@@ -11,13 +11,12 @@ from exchanges.models import ListState, MonthlyList
 from exchanges.services import workflow
 from referentiel.models import Departement
 from tests.exchanges import samples
-from tests.exchanges_extracts.test_worker import celery_worker_on_redis  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.worker
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_real_worker_processes_an_upload(celery_worker_on_redis, demo):  # noqa: F811
+def test_real_worker_processes_an_upload(celery_worker_on_redis, demo):
     proc, log = celery_worker_on_redis
     ml = workflow.receive_upload(Departement.objects.get(code="69"), "2026-11",
                                  samples.xlsx_bytes(samples.GOOD + samples.BAD), name="liste.xlsx",

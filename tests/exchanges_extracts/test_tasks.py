@@ -9,7 +9,8 @@ from django.core import mail
 from django.core.management import call_command
 from django.db import connection
 
-from exchanges.extracts import periods, tasks
+from exchanges import periods
+from exchanges.extracts import tasks
 from exchanges.extracts.services import build_for_list, sweep
 from exchanges.models import Extract, LateSubmission, ListRow, MonthlyList
 from exchanges.signals import list_validated

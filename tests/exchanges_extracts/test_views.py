@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from exchanges.extracts import periods
+from exchanges import periods
 from exchanges.extracts.services import build_for_list
 from exchanges.models import LateSubmission, ListState
 from referentiel.models import Habilitation

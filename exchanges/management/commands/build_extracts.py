@@ -7,7 +7,7 @@ never the password (agents reveal it on the site, an audited action)."""
 
 from django.core.management.base import BaseCommand, CommandError
 
-from exchanges.extracts import periods
+from exchanges import periods
 from exchanges.extracts.services import build_period, missing_departements
 
 

@@ -4,6 +4,7 @@ The list of month M is due by the 10th of M (instruction II.A.4: "au plus tard l
 chaque mois"), before the commission of the second half of the month.
 """
 
+import calendar
 import datetime
 import re
 
@@ -40,6 +41,12 @@ def add_months(period, n):
 
 def previous(period):
     return add_months(period, -1)
+
+
+def bounds(period):
+    """First and last day of the month."""
+    y, m = parse(period)
+    return datetime.date(y, m, 1), datetime.date(y, m, calendar.monthrange(y, m)[1])
 
 
 def deadline(period):
