@@ -29,6 +29,7 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 
 INSTALLED_APPS = [
+    "siao_ofii.apps.CoreConfig",
     "siao_ofii.admin_site.SiaoAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",

@@ -126,6 +126,21 @@ def setup_7zip(env):
         env["SEVENZIP_PATH"] = exe
 
 
+def setup_instruction_text(env):
+    """The instruction's text (Annex 1) lives in shared/ beside the repository, not inside it."""
+    seed = Path(env.get("INSTRUCTION_TEXT", ROOT.parent / "shared" / "seeds" / "000_234791748a08fb7b.txt"))
+    if need("Texte de l’instruction (annexe 1)", seed.exists(),
+            f"{seed} introuvable : la comparaison du référentiel avec l’annexe 1 ne peut pas tourner."):
+        env["INSTRUCTION_TEXT"] = str(seed)
+
+
+def setup_fresh_clone(env):
+    """The README's first command is run from a fresh clone of the repository (git, make)."""
+    tools = [t for t in ("git", "make") if not shutil.which(t)]
+    if need("git et make", not tools, f"{', '.join(tools)} introuvable : `make demo` n’est pas essayé sur un clone neuf."):
+        env["FRESH_CLONE_TEST"] = "1"
+
+
 def main(args):
     env = dict(os.environ)
     env.setdefault("DJANGO_SETTINGS_MODULE", "siao_ofii.settings_test")
@@ -134,6 +149,8 @@ def main(args):
     chromium = setup_chromium(env)
     setup_axe(env)
     setup_7zip(env)
+    setup_instruction_text(env)
+    setup_fresh_clone(env)
     if chromium:
         env["PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD"] = "1"
     if problems:
