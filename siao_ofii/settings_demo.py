@@ -41,6 +41,7 @@ os.environ.setdefault("ALLOW_DEMO_ACCOUNTS", "true")
 os.environ.setdefault("STATIC_MANIFEST", "false")
 os.environ.setdefault("SECURE_HSTS_SECONDS", "0")
 os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost")
+os.environ.setdefault("STATIC_ROOT", str(_VAR / "static"))
 os.environ.setdefault("SITE_URL", f"http://127.0.0.1:{os.environ.get('PORT', '8000')}")
 
 from .settings import *  # noqa: E402,F403
@@ -50,3 +51,4 @@ SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
 # Static files from the apps and static/ directly (no collectstatic for a demo).
 WHITENOISE_USE_FINDERS = True
+Path(STATIC_ROOT).mkdir(parents=True, exist_ok=True)  # noqa: F405 (WhiteNoise warns when it is missing)
