@@ -268,3 +268,33 @@ def test_backend_defaults_to_database_with_postgresql_and_disk_otherwise():
     assert _private_backend(DATABASE_URL=postgres, PRIVATE_STORAGE="filesystem").endswith("PrivateFileSystemStorage")
     assert _private_backend().endswith("PrivateFileSystemStorage")  # make demo: SQLite
     assert "PRIVATE_STORAGE='nfs'" in _private_backend(PRIVATE_STORAGE="nfs")
+
+
+# --- upgrading an installation that kept its files on the local disk -----------------------
+
+def test_import_private_files_from_the_local_disk(db, settings):
+    import hashlib
+
+    from django.core.management import call_command
+
+    from siao_ofii.privatefiles.storage import private_storage
+
+    disk = PrivateFileSystemStorage()
+    archive = b"PK\x03\x04" + os.urandom(3000)
+    disk.save("extracts/2026-10/SIAO_069_2026-10_v1.zip", ContentFile(archive))
+    disk.save("uploads/abc.csv", ContentFile(b"NOM;Prenom\r\nDUPONT;Elodie\r\n"))  # clear, as before
+    disk.save("extracts/2026-10/.part-xyz", ContentFile(b"half"))
+    out = io.StringIO()
+    call_command("import_private_files", "--delete-source", stdout=out)
+    assert "2 fichier(s) copié(s), 0 déjà présent(s)" in out.getvalue()
+    target = private_storage()
+    assert isinstance(target, DatabaseStorage)
+    with target.open("extracts/2026-10/SIAO_069_2026-10_v1.zip") as fh:
+        assert hashlib.sha256(fh.read()).digest() == hashlib.sha256(archive).digest()
+    assert b"DUPONT" not in target.open("uploads/abc.csv").read()
+    assert crypto.open_encrypted("uploads/abc.csv") == b"NOM;Prenom\r\nDUPONT;Elodie\r\n"
+    assert not target.exists("extracts/2026-10/.part-xyz")
+    assert disk.listdir("uploads") == ([], []) and disk.listdir("extracts/2026-10") == ([], [".part-xyz"])
+    out = io.StringIO()
+    call_command("import_private_files", stdout=out)
+    assert "0 fichier(s) copié(s)" in out.getvalue()
