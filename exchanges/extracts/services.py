@@ -1,12 +1,13 @@
 """Building extracts and reading their state. Tasks, the management command and the views
 call these functions; nothing here knows about HTTP."""
 
+import contextlib
 import datetime
 import logging
 import time
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
@@ -108,7 +109,10 @@ def build_for_list(monthly_list_id):
                 version=ml.version, rows=built.row_count, sha256=built.sha256, size=built.size,
             )
         except Exception:
-            storage.delete(built.name)
+            # A failed database statement leaves the transaction unusable: its rollback then
+            # removes a database-stored archive anyway.
+            with contextlib.suppress(DatabaseError):
+                storage.delete(built.name)
             raise
         del password
         extract_id = extract.pk

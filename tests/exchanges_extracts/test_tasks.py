@@ -247,3 +247,25 @@ def test_purge_removes_builds_left_by_a_killed_worker(settings):
     os.utime(fresh, (now - 3600,) * 2)
     assert remove_stale_builds(now=now) == 1
     assert not stale.exists() and fresh.exists()
+
+
+@pytest.mark.parametrize("backend", ["DatabaseStorage", "PrivateFileSystemStorage"])
+def test_failed_build_leaves_no_archive_and_its_own_error(demo, settings, monkeypatch, backend):
+    """A database error after the archive was published: the original error comes out and
+    the published archive is gone (deleted, or rolled back with the database storage)."""
+    from django.db import DataError
+
+    from exchanges.extracts import services
+
+    settings.STORAGES = {**settings.STORAGES, "private": {"BACKEND": f"siao_ofii.privatefiles.storage.{backend}"}}
+    ml = make_list("69", "2026-11", uploaded_by=demo["siao.69"], rows=2)
+
+    def broken_counts(ml):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1 / 0")
+
+    monkeypatch.setattr(services, "_change_counts", broken_counts)
+    with pytest.raises(DataError):
+        build_for_list(ml.pk)
+    assert not private_storage().exists("extracts/2026-11/SIAO_069_2026-11_v1.zip")
+    assert not Extract.objects.exists()
