@@ -231,7 +231,7 @@ def test_schedules_are_editable_in_the_admin(client, demo):
     assert response.status_code == 200
 
 
-def test_purge_removes_builds_left_by_a_killed_worker(settings):
+def test_purge_removes_builds_left_by_a_killed_worker(settings, db):
     import os
     import time
 
