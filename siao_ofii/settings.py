@@ -174,9 +174,22 @@ _PRIVATE_BACKENDS = {
     "database": {"BACKEND": "siao_ofii.privatefiles.storage.DatabaseStorage"},
     "filesystem": {"BACKEND": "siao_ofii.privatefiles.storage.PrivateFileSystemStorage"},
 }
+# - "s3" (optional, `pip install '.[s3]'`): an S3-compatible object store, PRIVATE_S3_* below.
+if PRIVATE_STORAGE == "s3":
+    _PRIVATE_BACKENDS["s3"] = {
+        "BACKEND": "siao_ofii.privatefiles.s3.PrivateS3Storage",
+        "OPTIONS": {
+            "bucket_name": env.str("PRIVATE_S3_BUCKET"),
+            "endpoint_url": env.str("PRIVATE_S3_ENDPOINT_URL", default="") or None,
+            "region_name": env.str("PRIVATE_S3_REGION", default="") or None,
+            "access_key": env.str("PRIVATE_S3_ACCESS_KEY_ID", default="") or None,
+            "secret_key": env.str("PRIVATE_S3_SECRET_ACCESS_KEY", default="") or None,
+            "location": env.str("PRIVATE_S3_PREFIX", default=""),
+        },
+    }
 if PRIVATE_STORAGE not in _PRIVATE_BACKENDS:
     raise ImproperlyConfigured(
-        f"PRIVATE_STORAGE={PRIVATE_STORAGE!r} : valeurs possibles « database » ou « filesystem »."
+        f"PRIVATE_STORAGE={PRIVATE_STORAGE!r} : valeurs possibles « database », « filesystem » ou « s3 »."
     )
 STORAGES["private"] = _PRIVATE_BACKENDS[PRIVATE_STORAGE]
 
