@@ -154,9 +154,11 @@ def test_a_file_is_visible_to_other_nodes_only_once_committed():
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_concurrent_saves_of_one_name_both_succeed_under_two_names():
+def test_concurrent_saves_of_one_name_both_succeed_under_two_names(monkeypatch):
     storage = DatabaseStorage()
-    first_inserted, results, errors = threading.Event(), {}, []
+    first_inserted, results, errors, asked = threading.Event(), {}, [], []
+    choose = storage.get_available_name
+    monkeypatch.setattr(storage, "get_available_name", lambda name, max_length=None: asked.append(name) or choose(name, max_length))
     one, two = b"1" * (MiB + 10), b"2" * (MiB + 20)
 
     class Slow:
@@ -165,7 +167,7 @@ def test_concurrent_saves_of_one_name_both_succeed_under_two_names():
         def chunks(self, chunk_size=None):
             first_inserted.set()
             yield one[:MiB]
-            threading.Event().wait(1.0)
+            threading.Event().wait(3.0)
             yield one[MiB:]
 
     def save(key, content):
@@ -185,6 +187,9 @@ def test_concurrent_saves_of_one_name_both_succeed_under_two_names():
     b.join(60)
     assert not errors, errors
     assert results["a"] == "uploads/same.csv" and results["b"] != results["a"]
+    # The second save saw no committed file, collided on the unique name, and took another:
+    # one name asked by each save, plus the one after the collision.
+    assert asked == ["uploads/same.csv"] * 3
     assert storage.open(results["a"]).read() == one and storage.open(results["b"]).read() == two
     assert StoredFile.objects.count() == 2
 
