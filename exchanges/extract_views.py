@@ -25,6 +25,7 @@ from referentiel.perimeter import (
 )
 from siao_ofii.audit.models import AuditAction, AuditEvent
 from siao_ofii.audit.services import record
+from siao_ofii.privatefiles.storage import private_storage
 
 from . import periods
 from .extracts import services
@@ -154,7 +155,7 @@ def download(request, pk):
         raise PermissionDenied("Téléchargement lancé depuis un autre site : refusé.")
     extract = get_in_perimeter_or_404(request, Extract.objects.available(), Capability.READ_EXTRACT, pk=pk)
     try:
-        handle = open(extract.absolute_path, "rb")
+        handle = private_storage().open(extract.file_path)  # streamed, whatever the backend
     except FileNotFoundError:
         raise Http404("Archive indisponible.") from None
     record(AuditAction.DOWNLOAD, request=request, obj=extract, departement=extract.departement.code,

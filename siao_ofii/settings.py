@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "dsfr",
     "siao_ofii.audit",
+    "siao_ofii.privatefiles",
     "referentiel",
     "exchanges",
     "meetings",
@@ -156,9 +157,42 @@ STORAGES = {
         )
     },
 }
-# Nominative files (uploads, archives) live outside any URL space; only views that
-# check the perimeter and write the audit log serve them.
+# Nominative files (uploaded lists waiting for processing, built archives) live outside any
+# URL space; only views that check the perimeter and write the audit log serve them. Web,
+# workers and beat may run on different machines sharing only PostgreSQL and Redis, so these
+# files go to STORAGES["private"] (siao_ofii/privatefiles), chosen by PRIVATE_STORAGE:
+# - "database": in PostgreSQL (1 MiB chunks). The default whenever DATABASE_URL is PostgreSQL:
+#   every node reaches the files with nothing more to run or mount, and the database backup
+#   covers them with the rows that reference them (an archive and its Extract row are even
+#   committed together). Monthly volumes are small (a few MB per département and month).
+# - "filesystem": under PRIVATE_STORAGE_ROOT, one machine (or a disk every node mounts); the
+#   embedded default with SQLite (make demo).
+# Uploaded lists are Fernet-encrypted before they are stored, archives are AES-256 ZIPs.
 PRIVATE_STORAGE_ROOT = env.path("PRIVATE_STORAGE_ROOT", default=VAR_DIR / "private")
+_POSTGRES = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+PRIVATE_STORAGE = env.str("PRIVATE_STORAGE", default="database" if _POSTGRES else "filesystem")
+_PRIVATE_BACKENDS = {
+    "database": {"BACKEND": "siao_ofii.privatefiles.storage.DatabaseStorage"},
+    "filesystem": {"BACKEND": "siao_ofii.privatefiles.storage.PrivateFileSystemStorage"},
+}
+# - "s3" (optional, `pip install '.[s3]'`): an S3-compatible object store, PRIVATE_S3_* below.
+if PRIVATE_STORAGE == "s3":
+    _PRIVATE_BACKENDS["s3"] = {
+        "BACKEND": "siao_ofii.privatefiles.s3.PrivateS3Storage",
+        "OPTIONS": {
+            "bucket_name": env.str("PRIVATE_S3_BUCKET"),
+            "endpoint_url": env.str("PRIVATE_S3_ENDPOINT_URL", default="") or None,
+            "region_name": env.str("PRIVATE_S3_REGION", default="") or None,
+            "access_key": env.str("PRIVATE_S3_ACCESS_KEY_ID", default="") or None,
+            "secret_key": env.str("PRIVATE_S3_SECRET_ACCESS_KEY", default="") or None,
+            "location": env.str("PRIVATE_S3_PREFIX", default=""),
+        },
+    }
+if PRIVATE_STORAGE not in _PRIVATE_BACKENDS:
+    raise ImproperlyConfigured(
+        f"PRIVATE_STORAGE={PRIVATE_STORAGE!r} : valeurs possibles « database », « filesystem » ou « s3 »."
+    )
+STORAGES["private"] = _PRIVATE_BACKENDS[PRIVATE_STORAGE]
 
 # E-mail: console by default.
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")

@@ -1,5 +1,6 @@
 import datetime
 from contextlib import contextmanager
+from pathlib import Path
 
 from django.core.management import call_command
 from django.db import connection
@@ -90,3 +91,38 @@ def assert_constant_queries(fetch, grow, times=2):
 
 def active_roles(agent):
     return set(Habilitation.objects.active().filter(agent=agent).values_list("role", flat=True))
+
+
+# --- the private storage (STORAGES["private"]), whatever its backend ----------------------
+
+def stored_bytes(name):
+    from siao_ofii.privatefiles.storage import private_storage
+
+    with private_storage().open(name) as fh:
+        return fh.read()
+
+
+def archive_file(extract):
+    """A local copy of the stored archive (pyzipper and 7-Zip read files), beside the test's
+    private root (a per-test folder)."""
+    from django.conf import settings
+
+    folder = Path(settings.PRIVATE_STORAGE_ROOT).parent / "copies"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / extract.file_name
+    path.write_bytes(stored_bytes(extract.file_path))
+    return path
+
+
+def backdate_stored(name, when):
+    """Make a stored file look last modified at ``when`` (aware datetime)."""
+    import os
+
+    from siao_ofii.privatefiles.models import StoredFile
+    from siao_ofii.privatefiles.storage import DatabaseStorage, private_storage
+
+    storage = private_storage()
+    if isinstance(storage, DatabaseStorage):
+        assert StoredFile.objects.filter(name=name).update(modified_at=when) == 1
+    else:
+        os.utime(storage.path(name), (when.timestamp(), when.timestamp()))

@@ -1,7 +1,9 @@
 """A real Celery worker in a subprocess, on Redis, pointed at the *test* database.
 
 ``celery_worker_on_redis`` (registered in tests/conftest.py) starts it on a unique queue and
-points the project's Celery app at Redis for the test. In CI (CI=true) a missing Redis or
+points the project's Celery app at Redis for the test. Like a worker on another machine, it
+shares only PostgreSQL and Redis with the test process: its PRIVATE_STORAGE_ROOT is another
+folder. In CI (CI=true) a missing Redis or
 PostgreSQL fails the test; elsewhere it is skipped loudly.
 """
 
@@ -67,7 +69,10 @@ def celery_worker_on_redis(tmp_path, settings):
         "ALLOWED_HOSTS": "localhost",
         "DATABASE_URL": database_url,
         "REDIS_URL": redis_url,
-        "PRIVATE_STORAGE_ROOT": str(settings.PRIVATE_STORAGE_ROOT),
+        # Another machine: its own private root (its local disk); only PostgreSQL and Redis
+        # are shared, so the files must go through the shared private storage.
+        "PRIVATE_STORAGE": settings.PRIVATE_STORAGE,
+        "PRIVATE_STORAGE_ROOT": str(tmp_path / "worker-private"),
         "EMAIL_URL": "consolemail://",
         "PYTHONPATH": str(ROOT),
     }

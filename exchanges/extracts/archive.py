@@ -6,17 +6,19 @@
 - The XLSX is already a ZIP (deflated XML): stored (ZIP_STORED) rather than compressed twice.
   The CSV is deflated.
 - Member names carry no personal data (ZIP names are not encrypted): ``SIAO_069_2026-11_v1.csv``.
-- Written under a temporary name in the same directory, then published with ``os.replace``:
-  no half-written archive is ever visible under its final name.
+- Built in a private scratch folder of the node (``PRIVATE_STORAGE_ROOT/tmp``), then published
+  whole into the shared private storage (``STORAGES["private"]``), whose backends both publish
+  atomically: no half-written archive is ever visible under its final name.
 """
 
 import hashlib
-import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import pyzipper
+from django.conf import settings
+from django.core.files import File
 from django.views.decorators.debug import sensitive_variables
 
 from .writers import CsvWriter, XlsxWriter, columns, output_values
@@ -32,7 +34,7 @@ def base_name(departement_code, period, version):
 
 @dataclass
 class BuiltArchive:
-    path: Path
+    name: str
     size: int
     sha256: str
     row_count: int
@@ -46,14 +48,20 @@ def sha256_of(path, chunk=1 << 20):
     return digest.hexdigest()
 
 
+def scratch_dir():
+    """This node's private scratch folder (temporary build files, never shared)."""
+    path = Path(settings.PRIVATE_STORAGE_ROOT) / "tmp"
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return path
+
+
 @sensitive_variables("password")
-def build_archive(dest, name, rows, password, *, with_agdref=False):
-    """Write ``dest`` (final path of the .zip) from ``rows`` (ListRow ``values_list`` tuples in
-    ``writers.ROW_FIELDS`` order). ``name`` is the member base name. Returns a BuiltArchive."""
-    dest = Path(dest)
-    dest.parent.mkdir(parents=True, exist_ok=True)
+def build_archive(storage, dest, name, rows, password, *, with_agdref=False):
+    """Write the archive ``dest`` (its name in ``storage``) from ``rows`` (ListRow
+    ``values_list`` tuples in ``writers.ROW_FIELDS`` order). ``name`` is the member base name.
+    Returns a BuiltArchive whose ``name`` is the name the storage used."""
     cols = columns(with_agdref)
-    with tempfile.TemporaryDirectory(dir=dest.parent, prefix=".build-") as tmp:
+    with tempfile.TemporaryDirectory(dir=scratch_dir(), prefix=".build-") as tmp:
         xlsx_path = Path(tmp) / f"{name}.xlsx"
         csv_path = Path(tmp) / f"{name}.csv"
         xlsx = XlsxWriter(xlsx_path, cols)
@@ -68,7 +76,7 @@ def build_archive(dest, name, rows, password, *, with_agdref=False):
         finally:
             csv_out.close()
         xlsx.close()
-        zip_tmp = Path(tmp) / f"{name}.zip.part"
+        zip_tmp = Path(tmp) / f"{name}.zip"
         with pyzipper.AESZipFile(zip_tmp, "w", compression=pyzipper.ZIP_DEFLATED,
                                  encryption=pyzipper.WZ_AES,
                                  encryption_kwargs={"nbits": 256, "force_wz_aes_version": AES_VERSION}) as zf:
@@ -76,10 +84,8 @@ def build_archive(dest, name, rows, password, *, with_agdref=False):
             zf.write(xlsx_path, arcname=xlsx_path.name, compress_type=pyzipper.ZIP_STORED)
             zf.write(csv_path, arcname=csv_path.name, compress_type=pyzipper.ZIP_DEFLATED,
                      compresslevel=CSV_COMPRESSLEVEL)
-        with open(zip_tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
         digest = sha256_of(zip_tmp)
         size = zip_tmp.stat().st_size
-        os.chmod(zip_tmp, 0o640)
-        os.replace(zip_tmp, dest)
-    return BuiltArchive(path=dest, size=size, sha256=digest, row_count=count)
+        with open(zip_tmp, "rb") as fh:
+            stored = storage.save(dest, File(fh, name=zip_tmp.name))
+    return BuiltArchive(name=stored, size=size, sha256=digest, row_count=count)

@@ -9,14 +9,12 @@
   without one (see settings).
 """
 
-import base64
-import hashlib
 import math
 import secrets
 
 from cryptography.fernet import Fernet
-from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
+
+from siao_ofii.privatefiles.crypto import master_key
 
 ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghjkmnpqrstuvwxyz23456789"
 GROUPS = 5
@@ -32,18 +30,7 @@ def generate_password():
 
 
 def _fernet():
-    key = settings.ARCHIVE_ENCRYPTION_KEY
-    if not key:
-        if not settings.DEBUG:
-            raise ImproperlyConfigured("ARCHIVE_ENCRYPTION_KEY doit être défini dans l'environnement.")
-        digest = hashlib.sha256(b"siao-ofii archive passwords:" + settings.SECRET_KEY.encode()).digest()
-        key = base64.urlsafe_b64encode(digest)
-    try:
-        return Fernet(key)
-    except ValueError as exc:
-        raise ImproperlyConfigured(
-            "ARCHIVE_ENCRYPTION_KEY n’est pas une clé Fernet valide (32 octets en base64 URL)."
-        ) from exc
+    return Fernet(master_key())
 
 
 def encrypt_password(password):

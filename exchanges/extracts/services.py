@@ -1,13 +1,13 @@
 """Building extracts and reading their state. Tasks, the management command and the views
 call these functions; nothing here knows about HTTP."""
 
+import contextlib
+import datetime
 import logging
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
-from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
@@ -18,7 +18,9 @@ from siao_ofii.audit.models import AuditAction
 from siao_ofii.audit.services import record
 
 from exchanges import periods
-from .archive import base_name, build_archive
+from siao_ofii.privatefiles.storage import private_storage
+
+from .archive import base_name, build_archive, scratch_dir
 from .passwords import generate_password
 from .writers import ROW_FIELDS
 
@@ -77,7 +79,11 @@ def build_for_list(monthly_list_id):
         started = time.perf_counter()
         with_agdref = PlatformSettings.load().collect_agdref_nationality
         rel = relative_path(ml.departement.code, ml.period, ml.version)
-        dest = Path(settings.PRIVATE_STORAGE_ROOT) / rel
+        storage = private_storage()
+        if storage.exists(rel):
+            # Left by a build that died between publishing and committing (we hold the lock
+            # and no Extract names it): the archive is built again, with a new password.
+            storage.delete(rel)
         rows = (
             ListRow.objects.filter(monthly_list=ml)
             .order_by("line_number")
@@ -86,13 +92,13 @@ def build_for_list(monthly_list_id):
         )
         password = generate_password()
         built = build_archive(
-            dest, base_name(ml.departement.code, ml.period, ml.version), rows, password, with_agdref=with_agdref
+            storage, rel, base_name(ml.departement.code, ml.period, ml.version), rows, password, with_agdref=with_agdref
         )
         try:
             new, left, ada = _change_counts(ml)
             extract = Extract(
                 departement=ml.departement, period=ml.period, version=ml.version, monthly_list=ml,
-                file_path=rel, size=built.size, sha256=built.sha256, row_count=built.row_count,
+                file_path=built.name, size=built.size, sha256=built.sha256, row_count=built.row_count,
                 new_count=new, left_count=left, ada_count=ada, with_agdref_nationality=with_agdref,
                 build_seconds=round(time.perf_counter() - started, 3),
             )
@@ -103,7 +109,10 @@ def build_for_list(monthly_list_id):
                 version=ml.version, rows=built.row_count, sha256=built.sha256, size=built.size,
             )
         except Exception:
-            dest.unlink(missing_ok=True)
+            # A failed database statement leaves the transaction unusable: its rollback then
+            # removes a database-stored archive anyway.
+            with contextlib.suppress(DatabaseError):
+                storage.delete(built.name)
             raise
         del password
         extract_id = extract.pk
@@ -166,27 +175,40 @@ def sweep(period=None, record_late=False, today=None):
 STALE_BUILD_SECONDS = 24 * 3600
 
 
-def remove_stale_builds(max_age=STALE_BUILD_SECONDS):
-    """Temporary build directories left by a worker killed mid-build (never published)."""
+def remove_stale_builds(max_age=STALE_BUILD_SECONDS, now=None):
+    """Temporary files left by a worker killed mid-build, never published: build folders in
+    this node's scratch folder, and ``.part-*`` files of the filesystem storage."""
     import shutil
 
-    base = Path(settings.PRIVATE_STORAGE_ROOT) / EXTRACTS_DIR
-    if not base.is_dir():
-        return 0
-    limit = time.time() - max_age
+    now = now or time.time()
     removed = 0
-    for tmp in base.glob("*/.build-*"):
-        if tmp.is_dir() and tmp.stat().st_mtime < limit:
+    for tmp in scratch_dir().glob(".build-*"):
+        if tmp.is_dir() and tmp.stat().st_mtime < now - max_age:
             shutil.rmtree(tmp, ignore_errors=True)
             removed += 1
+    storage = private_storage()
+    limit = datetime.datetime.fromtimestamp(now - max_age, tz=datetime.timezone.utc)
+    for folder in _listdir(storage, EXTRACTS_DIR)[0]:
+        for name in _listdir(storage, f"{EXTRACTS_DIR}/{folder}")[1]:
+            path = f"{EXTRACTS_DIR}/{folder}/{name}"
+            if name.startswith(".part-") and storage.get_modified_time(path) < limit:
+                storage.delete(path)
+                removed += 1
     return removed
+
+
+def _listdir(storage, path):
+    try:
+        return storage.listdir(path)
+    except FileNotFoundError:  # filesystem storage, folder not created yet
+        return [], []
 
 
 def purge_expired(today=None, actor=None):
     """Delete archives and nominative rows older than the retention (PlatformSettings)."""
     months = PlatformSettings.load().retention_months
     cutoff = periods.add_months(periods.current(today), -months)
-    root = Path(settings.PRIVATE_STORAGE_ROOT)
+    storage = private_storage()
     remove_stale_builds()
     uploads = remove_abandoned_uploads()
     archives = 0
@@ -194,7 +216,7 @@ def purge_expired(today=None, actor=None):
         old = Extract.objects.select_for_update().filter(period__lt=cutoff, purged_at__isnull=True)
         for extract in old:
             if extract.file_path:
-                (root / extract.file_path).unlink(missing_ok=True)
+                storage.delete(extract.file_path)
             archives += 1
         Extract.objects.filter(period__lt=cutoff, purged_at__isnull=True).update(
             file_path="", password_encrypted="", purged_at=timezone.now()
@@ -214,17 +236,16 @@ def remove_abandoned_uploads(now=None):
     """Uploaded files are deleted once processed; a file still here after a week belongs to a
     mapping step never finished or a worker that died. It may hold columns never meant for
     OFII: delete it (and forget its path on the list)."""
-    from exchanges.services.workflow import private_dir
+    from exchanges.services.workflow import UPLOADS_DIR, upload_name
 
-    directory = private_dir()
-    if not directory.exists():
-        return 0
-    limit = (now or time.time()) - ABANDONED_UPLOAD_DAYS * 86400
+    storage = private_storage()
+    limit = (now or timezone.now()) - datetime.timedelta(days=ABANDONED_UPLOAD_DAYS)
     removed = 0
-    for path in directory.iterdir():
-        if path.is_file() and path.stat().st_mtime < limit:
-            path.unlink(missing_ok=True)
-            MonthlyList.objects.filter(source_path=path.name).update(source_path="")
+    for filename in _listdir(storage, UPLOADS_DIR)[1]:
+        name = upload_name(filename)
+        if storage.get_modified_time(name) < limit:
+            storage.delete(name)
+            MonthlyList.objects.filter(source_path=filename).update(source_path="")
             removed += 1
     return removed
 

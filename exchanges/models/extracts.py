@@ -1,15 +1,14 @@
 """Password-protected extracts (instruction II.A.4): one AES-256 ZIP per département, period
 and list version, readable only by the competent DT OFII and by OFII headquarters.
 
-The archive file lives under ``settings.PRIVATE_STORAGE_ROOT`` (outside any URL space) and is
-served only by a view that checks the perimeter and writes the audit log. Its password is kept
+The archive file lives in the private storage (``STORAGES["private"]``, shared by every node,
+outside any URL space; see siao_ofii/privatefiles) and is served only by a view that checks the perimeter and writes the audit log. Its password is kept
 encrypted at rest (see ``exchanges.extracts.passwords``) and is never put in a URL, an e-mail,
 a log line or a task argument.
 """
 
 from pathlib import Path
 
-from django.conf import settings
 from django.db import models
 
 from referentiel.models import Departement
@@ -31,7 +30,7 @@ class Extract(models.Model):
     version = models.PositiveSmallIntegerField("version")
     monthly_list = models.ForeignKey(MonthlyList, on_delete=models.PROTECT, related_name="extracts")
     file_path = models.CharField("fichier", max_length=255, blank=True,
-                                 help_text="Relatif à PRIVATE_STORAGE_ROOT.")
+                                 help_text="Nom dans le stockage privé (STORAGES[\"private\"]).")
     size = models.BigIntegerField("taille (octets)", default=0)
     sha256 = models.CharField("empreinte SHA-256", max_length=64, blank=True)
     row_count = models.PositiveIntegerField("lignes", default=0)
@@ -62,10 +61,6 @@ class Extract(models.Model):
     @property
     def file_name(self):
         return Path(self.file_path).name if self.file_path else ""
-
-    @property
-    def absolute_path(self):
-        return Path(settings.PRIVATE_STORAGE_ROOT) / self.file_path
 
     @property
     def is_available(self):

@@ -74,8 +74,9 @@ class MonthlyList(models.Model):
     # File-level problems (unreadable file, missing columns), column mapping, counts of
     # persons who left since last month… never nominative.
     report = models.JSONField("rapport", default=dict, blank=True)
-    # The uploaded file, kept under PRIVATE_STORAGE_ROOT only until it has been processed
-    # (or, when a column must be mapped by hand, until the agent has mapped it).
+    # The uploaded file, encrypted in the private storage (STORAGES["private"], shared by every
+    # node) as ``uploads/<source_path>``, only until it has been processed (or, when a column
+    # must be mapped by hand, until the agent has mapped it).
     source_name = models.CharField("nom du fichier", max_length=255, blank=True)
     source_path = models.CharField(max_length=255, blank=True, editable=False)
 

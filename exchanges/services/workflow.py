@@ -35,6 +35,8 @@ from referentiel.models import PlatformSettings
 from referentiel.perimeter import Capability, can_access_departement
 from siao_ofii.audit.models import AuditAction
 from siao_ofii.audit.services import record
+from siao_ofii.privatefiles.crypto import open_encrypted, save_encrypted
+from siao_ofii.privatefiles.storage import private_storage
 
 from . import derive as derive_mod
 from .parsing import FIELD_LABELS, match_headers
@@ -73,10 +75,12 @@ def selectable_periods(today=None):
 
 # --- upload --------------------------------------------------------------------------------
 
-def private_dir():
-    path = Path(settings.PRIVATE_STORAGE_ROOT) / "uploads"
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
-    return path
+UPLOADS_DIR = "uploads"
+
+
+def upload_name(source_path):
+    """Name in the private storage of an uploaded file (``MonthlyList.source_path``)."""
+    return f"{UPLOADS_DIR}/{source_path}"
 
 
 def _next_version(departement, period):
@@ -93,11 +97,9 @@ def receive_upload(departement, period, data, *, name, user, request=None, run=T
             f"Le fichier dépasse la taille maximale ({settings.UPLOAD_MAX_BYTES // (1024 * 1024)} Mo)."
         )
     fmt = sniff_format(data)
-    filename = f"{uuid.uuid4().hex}.{fmt}"
-    path = private_dir() / filename
-    with open(path, "wb") as fh:
-        fh.write(data)
-    path.chmod(0o600)
+    # Shared by every node (STORAGES["private"]) and encrypted at rest until processed.
+    stored = save_encrypted(upload_name(f"{uuid.uuid4().hex}.{fmt}"), data)
+    filename = stored[len(UPLOADS_DIR) + 1:]
     with transaction.atomic():
         ml = MonthlyList.objects.create(
             departement=departement, period=period, version=_next_version(departement, period),
@@ -119,7 +121,7 @@ def _queue(pk):
 
 def _delete_file(ml):
     if ml.source_path:
-        (private_dir() / ml.source_path).unlink(missing_ok=True)
+        private_storage().delete(upload_name(ml.source_path))
 
 
 def set_mapping(ml, mapping, *, user, request=None, run=True):
@@ -155,12 +157,11 @@ def process_list(pk, *, progress=True):
         return None
     if ml.state != ListState.PROCESSING:
         return ml
-    path = private_dir() / ml.source_path
     keep_file = False
     try:
         try:
-            data = path.read_bytes()
-        except OSError:
+            data = open_encrypted(upload_name(ml.source_path))
+        except OSError:  # absent (purged, another node's disk) or unreadable
             _fail(ml, "Le fichier déposé n’est plus disponible : déposez-le à nouveau.")
             return ml
         with_agdref = PlatformSettings.load().collect_agdref_nationality
@@ -230,6 +231,7 @@ def process_list(pk, *, progress=True):
         if not keep_file:
             _delete_file(ml)
             MonthlyList.objects.filter(pk=pk).update(source_path="")
+            ml.source_path = ""
 
 
 def _consume(rows):

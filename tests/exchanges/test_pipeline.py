@@ -8,6 +8,7 @@ from exchanges.models import ListRow, ListState, MonthlyList, Movement, Status
 from exchanges.services import workflow
 from exchanges.services.reading import FileRejected, read_table, sniff_format
 from referentiel.models import Departement, PlatformSettings
+from siao_ofii.privatefiles.storage import private_storage
 from tests.exchanges import samples
 
 PERIOD = "2026-11"
@@ -97,10 +98,12 @@ def test_unrecognised_header_needs_mapping_then_succeeds(demo, dep69):
     ml = upload(dep69, samples.csv_bytes(samples.GOOD, header), demo["siao.69"])
     assert ml.state == ListState.FAILED and ml.report["needs_mapping"] and ml.report["missing"] == ["status"]
     assert ml.source_path and ListRow.objects.filter(monthly_list=ml).count() == 0
+    stored = workflow.upload_name(ml.source_path)
+    assert private_storage().exists(stored)  # kept, encrypted, until the columns are mapped
     workflow.set_mapping(ml, {"status": 4}, user=demo["siao.69"], run=False)
     ml = workflow.process_list(ml.pk)
     assert ml.state == ListState.DRAFT and ml.row_count == 3 and ml.error_count == 0
-    assert ml.source_path == "" or not (workflow.private_dir() / ml.source_path).exists()
+    assert ml.source_path == "" and not private_storage().exists(stored)
 
 
 @pytest.mark.parametrize("maker,message", [
@@ -184,7 +187,7 @@ def test_all_or_nothing_when_storage_fails(demo, dep69, monkeypatch):
     assert ml.state == ListState.FAILED and "rien n’a été enregistré" in ml.report["file_errors"][0]
     assert ListRow.objects.filter(monthly_list=ml).count() == 0
     assert MonthlyList.objects.get(pk=previous.pk).state == ListState.DRAFT  # old draft kept
-    assert not list(workflow.private_dir().iterdir())  # uploaded file removed
+    assert private_storage().listdir(workflow.UPLOADS_DIR) == ([], [])  # uploaded file removed
 
 
 def test_new_upload_replaces_draft(demo, dep69):

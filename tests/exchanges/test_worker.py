@@ -26,6 +26,8 @@ def test_real_worker_processes_an_upload(celery_worker_on_redis, demo):
         if proc.poll() is not None:
             pytest.fail(f"le worker s’est arrêté (code {proc.returncode}) :\n{log.read_text()[-4000:]}")
         time.sleep(0.3)
+    while "succeeded" not in log.read_text() and time.monotonic() < deadline:
+        time.sleep(0.3)  # the task logs its success after its last commit
     worker_log = log.read_text()
     ml.refresh_from_db()
     assert ml.state == ListState.DRAFT, worker_log[-4000:]

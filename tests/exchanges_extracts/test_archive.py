@@ -2,6 +2,7 @@
 opens it and a wrong one does not, the XLSX and the CSV hold exactly the validated rows."""
 
 import datetime
+import hashlib
 import re
 
 import pytest
@@ -12,7 +13,10 @@ from exchanges.extracts.services import build_for_list
 from exchanges.models import Extract, ListRow, ListState, Movement
 from referentiel.models import PlatformSettings
 from tests.exchanges_extracts.helpers import aes_extra, csv_rows, read_members, run_7z, slt_entries, xlsx_rows
+from siao_ofii.privatefiles.storage import private_storage
+from exchanges.extracts.archive import scratch_dir
 from tests.factories import make_list
+from tests.helpers import archive_file, stored_bytes
 
 HEADERS = ["Nom", "Prénom", "Date de naissance", "Sexe", "Statut (DA / BPI)", "Adresse de l’hébergement",
            "Date d’entrée dans l’hébergement", "Nouvelle arrivée ce mois",
@@ -31,17 +35,16 @@ def built(demo):
     return ml, extract
 
 
-def test_name_location_and_hash(built, settings):
+def test_name_location_and_hash(built):
     ml, extract = built
     assert extract.file_name == "SIAO_069_2026-11_v1.zip"
-    assert extract.absolute_path.is_file()
-    assert str(extract.absolute_path).startswith(str(settings.PRIVATE_STORAGE_ROOT))
-    from exchanges.extracts.archive import sha256_of
-
-    assert extract.sha256 == sha256_of(extract.absolute_path)
-    assert extract.size == extract.absolute_path.stat().st_size
-    # No temporary file left beside the published archive.
-    assert [p.name for p in extract.absolute_path.parent.iterdir()] == ["SIAO_069_2026-11_v1.zip"]
+    assert extract.file_path == "extracts/2026-11/SIAO_069_2026-11_v1.zip"
+    data = stored_bytes(extract.file_path)
+    assert extract.sha256 == hashlib.sha256(data).hexdigest()
+    assert extract.size == len(data) == private_storage().size(extract.file_path)
+    # Nothing else published beside it, nothing left in this node's scratch folder.
+    assert private_storage().listdir("extracts/2026-11") == ([], ["SIAO_069_2026-11_v1.zip"])
+    assert list(scratch_dir().iterdir()) == []
 
 
 def test_password_strength_and_storage(built):
@@ -56,7 +59,7 @@ def test_password_strength_and_storage(built):
 
 def test_pyzipper_aes256_ae2_members(built):
     _, extract = built
-    with pyzipper.AESZipFile(extract.absolute_path) as zf:
+    with pyzipper.AESZipFile(archive_file(extract)) as zf:
         infos = {i.filename: i for i in zf.infolist()}
     assert set(infos) == {"SIAO_069_2026-11_v1.xlsx", "SIAO_069_2026-11_v1.csv"}
     for name, info in infos.items():
@@ -71,14 +74,14 @@ def test_pyzipper_aes256_ae2_members(built):
 def test_wrong_password_fails_with_pyzipper(built):
     _, extract = built
     with pytest.raises(RuntimeError, match="Bad password"):
-        read_members(extract.absolute_path, "Wrong-Pass-Word-Xxxx-Yyyy")
-    with pyzipper.AESZipFile(extract.absolute_path) as zf, pytest.raises(RuntimeError):
+        read_members(archive_file(extract), "Wrong-Pass-Word-Xxxx-Yyyy")
+    with pyzipper.AESZipFile(archive_file(extract)) as zf, pytest.raises(RuntimeError):
         zf.read("SIAO_069_2026-11_v1.csv")  # no password at all
 
 
 def test_xlsx_holds_exactly_the_validated_rows(built):
     ml, extract = built
-    members = read_members(extract.absolute_path, extract.reveal_password())
+    members = read_members(archive_file(extract), extract.reveal_password())
     wb, ws = xlsx_rows(members["SIAO_069_2026-11_v1.xlsx"])
     assert wb.sheetnames == ["Liste"]
     rows = list(ws.iter_rows(values_only=True))
@@ -100,7 +103,7 @@ def test_xlsx_holds_exactly_the_validated_rows(built):
 
 def test_formula_like_cells_are_text(built):
     _, extract = built
-    members = read_members(extract.absolute_path, extract.reveal_password())
+    members = read_members(archive_file(extract), extract.reveal_password())
     _, ws = xlsx_rows(members["SIAO_069_2026-11_v1.xlsx"])
     for ref, value in [("A2", "=HYPERLINK(\"http://evil.example\",\"x\")"), ("B2", "+33612345678"),
                        ("F2", "@SUM(A1:A2)"), ("B3", "-Marie")]:
@@ -125,7 +128,7 @@ def _sheet_xml(xlsx_bytes):
 
 def test_csv_same_rows_bom_semicolon_french_dates(built):
     ml, extract = built
-    members = read_members(extract.absolute_path, extract.reveal_password())
+    members = read_members(archive_file(extract), extract.reveal_password())
     rows = csv_rows(members["SIAO_069_2026-11_v1.csv"])
     assert rows[0] == HEADERS
     assert len(rows) == 6
@@ -136,7 +139,7 @@ def test_agdref_and_nationality_only_when_switched_on(demo):
     ml = make_list("69", "2026-11", uploaded_by=demo["siao.69"], rows=2)
     ListRow.objects.filter(monthly_list=ml).update(agdref="7512345678", nationality="Afghane")
     extract, _ = build_for_list(ml.pk)
-    members = read_members(extract.absolute_path, extract.reveal_password())
+    members = read_members(archive_file(extract), extract.reveal_password())
     assert b"7512345678" not in members["SIAO_069_2026-11_v1.csv"]
     assert "AGDREF" not in members["SIAO_069_2026-11_v1.csv"].decode("utf-8-sig")
 
@@ -147,7 +150,7 @@ def test_agdref_and_nationality_only_when_switched_on(demo):
     ListRow.objects.filter(monthly_list=ml2).update(agdref="7512345678", nationality="Afghane")
     extract2, _ = build_for_list(ml2.pk)
     assert extract2.with_agdref_nationality
-    rows = csv_rows(read_members(extract2.absolute_path, extract2.reveal_password())["SIAO_069_2026-12_v1.csv"])
+    rows = csv_rows(read_members(archive_file(extract2), extract2.reveal_password())["SIAO_069_2026-12_v1.csv"])
     assert rows[0][7:9] == ["Numéro AGDREF", "Nationalité"]
     assert rows[1][7:9] == ["7512345678", "Afghane"]
 
@@ -155,18 +158,18 @@ def test_agdref_and_nationality_only_when_switched_on(demo):
 def test_7zip_lists_tests_and_extracts(built, tmp_path):
     _, extract = built
     password = extract.reveal_password()
-    entries = {e["Path"]: e for e in slt_entries(extract.absolute_path, password)}
+    entries = {e["Path"]: e for e in slt_entries(archive_file(extract), password)}
     assert entries["SIAO_069_2026-11_v1.xlsx"]["Method"] == "AES-256 Store"
     assert entries["SIAO_069_2026-11_v1.csv"]["Method"] == "AES-256 Deflate"
     assert entries["SIAO_069_2026-11_v1.csv"]["Encrypted"] == "+"
-    ok = run_7z("t", f"-p{password}", str(extract.absolute_path))
+    ok = run_7z("t", f"-p{password}", str(archive_file(extract)))
     assert ok.returncode == 0 and "Everything is Ok" in ok.stdout, ok.stdout + ok.stderr
-    bad = run_7z("t", "-pWrong-Pass-Word-Xxxx-Yyyy", str(extract.absolute_path))
+    bad = run_7z("t", "-pWrong-Pass-Word-Xxxx-Yyyy", str(archive_file(extract)))
     assert bad.returncode != 0 and "Wrong password" in (bad.stdout + bad.stderr)
     out = tmp_path / "out"
-    done = run_7z("x", f"-p{password}", f"-o{out}", str(extract.absolute_path))
+    done = run_7z("x", f"-p{password}", f"-o{out}", str(archive_file(extract)))
     assert done.returncode == 0, done.stdout + done.stderr
-    members = read_members(extract.absolute_path, password)
+    members = read_members(archive_file(extract), password)
     for name, data in members.items():
         assert (out / name).read_bytes() == data
     _, ws = xlsx_rows((out / "SIAO_069_2026-11_v1.xlsx").read_bytes())
@@ -194,7 +197,7 @@ def test_new_version_makes_new_archive_and_change_counts(demo):
     v2 = make_list("69", "2026-11", uploaded_by=demo["siao.69"], rows=4, version=2)
     e2, created = build_for_list(v2.pk)
     assert created and e2.version == 2 and e2.file_name == "SIAO_069_2026-11_v2.zip"
-    assert e1.absolute_path.exists() and e2.absolute_path.exists()
+    assert private_storage().exists(e1.file_path) and private_storage().exists(e2.file_path)
     assert e1.reveal_password() != e2.reveal_password()
 
 

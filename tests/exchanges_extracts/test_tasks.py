@@ -1,6 +1,8 @@
 """Tasks: build on validation, idempotence under concurrency, sweep, notifications, retention,
 the management command and the beat schedules."""
 
+import datetime
+import hashlib
 import io
 import threading
 
@@ -8,6 +10,7 @@ import pytest
 from django.core import mail
 from django.core.management import call_command
 from django.db import connection
+from django.utils import timezone
 
 from exchanges import periods
 from exchanges.extracts import tasks
@@ -16,6 +19,7 @@ from exchanges.models import Extract, LateSubmission, ListRow, MonthlyList
 from exchanges.signals import list_validated
 from referentiel.models import Departement, PlatformSettings
 from siao_ofii.audit.models import AuditAction, AuditEvent
+from siao_ofii.privatefiles.storage import private_storage
 from tests.factories import make_list
 
 
@@ -85,13 +89,12 @@ def test_two_concurrent_builds_leave_one_archive(demo):
     assert sorted(created for _, created in results) == [False, True]
     assert len({e.pk for e, _ in results}) == 1
     extract = Extract.objects.get()
-    files = [p.name for p in extract.absolute_path.parent.iterdir()]
-    assert files == [extract.file_name]
-    from exchanges.extracts.archive import sha256_of
+    assert private_storage().listdir("extracts/2026-11") == ([], [extract.file_name])
     from tests.exchanges_extracts.helpers import read_members
+    from tests.helpers import archive_file, stored_bytes
 
-    assert sha256_of(extract.absolute_path) == extract.sha256
-    assert len(read_members(extract.absolute_path, extract.reveal_password())) == 2
+    assert hashlib.sha256(stored_bytes(extract.file_path)).hexdigest() == extract.sha256
+    assert len(read_members(archive_file(extract), extract.reveal_password())) == 2
 
 
 def test_sweep_builds_missing_and_records_late(demo):
@@ -150,8 +153,8 @@ def test_retention_purge_deletes_old_archives_and_rows(demo):
     assert result == {"before_period": "2024-11", "archives": 1, "rows": 3, "abandoned_uploads": 0}
     old_extract.refresh_from_db()
     assert old_extract.purged_at and not old_extract.file_path and not old_extract.password_encrypted
-    assert not (old_extract.absolute_path.parent / "SIAO_069_2024-10_v1.zip").exists()
-    assert kept_extract.absolute_path.exists() and ListRow.objects.filter(monthly_list=kept).count() == 2
+    assert not private_storage().exists("extracts/2024-10/SIAO_069_2024-10_v1.zip")
+    assert private_storage().exists(kept_extract.file_path) and ListRow.objects.filter(monthly_list=kept).count() == 2
     assert not ListRow.objects.filter(monthly_list=old).exists()
     event = AuditEvent.objects.get(action=AuditAction.RETENTION_PURGE)
     assert event.details == {"retention_months": 24, "before_period": "2024-11", "archives": 1, "rows": 3,
@@ -165,22 +168,18 @@ def test_retention_purge_deletes_old_archives_and_rows(demo):
 
 def test_purge_removes_abandoned_uploads(demo):
     """A file left by a mapping step never finished (or a dead worker) goes after a week."""
-    import os
-    import time
-
     from exchanges.extracts.services import purge_expired
-    from exchanges.services.workflow import private_dir
+    from siao_ofii.privatefiles.crypto import save_encrypted
+    from tests.helpers import backdate_stored
 
-    stale, fresh = private_dir() / "abandoned.csv", private_dir() / "waiting.csv"
-    stale.write_text("Nom;Notes sociales\nDUPONT;…")
-    fresh.write_text("Nom\nMARTIN")
-    week_ago = time.time() - 8 * 86400
-    os.utime(stale, (week_ago, week_ago))
+    stale = save_encrypted("uploads/abandoned.csv", "Nom;Notes sociales\nDUPONT;…".encode())
+    fresh = save_encrypted("uploads/waiting.csv", b"Nom\nMARTIN")
+    backdate_stored(stale, timezone.now() - datetime.timedelta(days=8))
     ml = make_list("69", "2026-11", uploaded_by=demo["siao.69"], state="failed", rows=0)
     ml.source_path = "abandoned.csv"
     ml.save()
     assert purge_expired()["abandoned_uploads"] == 1
-    assert not stale.exists() and fresh.exists()
+    assert not private_storage().exists(stale) and private_storage().exists(fresh)
     ml.refresh_from_db()
     assert ml.source_path == ""
 
@@ -232,18 +231,41 @@ def test_schedules_are_editable_in_the_admin(client, demo):
     assert response.status_code == 200
 
 
-def test_purge_removes_builds_left_by_a_killed_worker(settings):
+def test_purge_removes_builds_left_by_a_killed_worker(settings, db):
     import os
     import time
 
+    from exchanges.extracts.archive import scratch_dir
     from exchanges.extracts.services import remove_stale_builds
 
-    base = settings.PRIVATE_STORAGE_ROOT / "extracts" / "2026-11"
-    stale, fresh = base / ".build-old", base / ".build-new"
+    stale, fresh = scratch_dir() / ".build-old", scratch_dir() / ".build-new"
     for d in (stale, fresh):
         d.mkdir(parents=True)
         (d / "SIAO_069_2026-11_v1.csv").write_text("NOM;Prénom\n")
-    old = time.time() - 2 * 24 * 3600
-    os.utime(stale, (old, old))
-    assert remove_stale_builds() == 1
+    now = 2_000_000_000
+    os.utime(stale, (now - 2 * 24 * 3600,) * 2)
+    os.utime(fresh, (now - 3600,) * 2)
+    assert remove_stale_builds(now=now) == 1
     assert not stale.exists() and fresh.exists()
+
+
+@pytest.mark.parametrize("backend", ["DatabaseStorage", "PrivateFileSystemStorage"])
+def test_failed_build_leaves_no_archive_and_its_own_error(demo, settings, monkeypatch, backend):
+    """A database error after the archive was published: the original error comes out and
+    the published archive is gone (deleted, or rolled back with the database storage)."""
+    from django.db import DataError
+
+    from exchanges.extracts import services
+
+    settings.STORAGES = {**settings.STORAGES, "private": {"BACKEND": f"siao_ofii.privatefiles.storage.{backend}"}}
+    ml = make_list("69", "2026-11", uploaded_by=demo["siao.69"], rows=2)
+
+    def broken_counts(ml):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1 / 0")
+
+    monkeypatch.setattr(services, "_change_counts", broken_counts)
+    with pytest.raises(DataError):
+        build_for_list(ml.pk)
+    assert not private_storage().exists("extracts/2026-11/SIAO_069_2026-11_v1.zip")
+    assert not Extract.objects.exists()

@@ -13,7 +13,7 @@ from referentiel.models import Habilitation
 from referentiel.services import revoke_habilitation
 from siao_ofii.audit.models import AuditAction, AuditEvent
 from tests.factories import make_list
-from tests.helpers import assert_constant_queries, login
+from tests.helpers import assert_constant_queries, login, stored_bytes
 
 PERIOD = periods.current()
 
@@ -36,7 +36,7 @@ def test_dt_downloads_its_departement_with_audit(client, demo):
     assert response["Content-Type"] == "application/zip"
     assert 'filename="SIAO_069_' in response["Content-Disposition"]
     assert "no-store" in response["Cache-Control"]
-    assert b"".join(response.streaming_content) == extract.absolute_path.read_bytes()
+    assert b"".join(response.streaming_content) == stored_bytes(extract.file_path)
     event = AuditEvent.objects.get(action=AuditAction.DOWNLOAD)
     assert event.actor == demo["dt.lyon"] and event.departement == "69" and event.object_id == str(extract.pk)
     assert extract.reveal_password() not in str(event.details)

@@ -12,7 +12,10 @@ from .base import NO_HABILITATION, NOT_FOUND, Route, only
 def context(demo):
     """Extract rows with a stand-in file (the real archive is tested in tests/exchanges_extracts;
     building three archives for every matrix test would only slow the suite down)."""
+    from django.core.files.base import ContentFile
+
     from exchanges.extracts.services import relative_path
+    from siao_ofii.privatefiles.storage import private_storage
     from exchanges.models import Extract
     from tests.factories import get_or_make_list
 
@@ -23,8 +26,7 @@ def context(demo):
                           file_path=relative_path(code, ml.period, 1), size=4, sha256="0" * 64, row_count=1)
         extract.set_password("Test-Pass-Word-Only-Xxxx")
         extract.save()
-        extract.absolute_path.parent.mkdir(parents=True, exist_ok=True)
-        extract.absolute_path.write_bytes(b"PK\x05\x06")
+        private_storage().save(extract.file_path, ContentFile(b"PK\x05\x06"))
         ctx[f"extract_{code}"] = extract.pk
     return ctx
 
