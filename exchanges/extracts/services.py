@@ -12,7 +12,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
-from exchanges.models import Extract, LateSubmission, ListRow, ListState, MonthlyList, Movement
+from exchanges.models import Extract, LateSubmission, ListRow, ListState, MonthlyList, Movement, ReturnFile
 from referentiel.models import Departement, PlatformSettings
 from siao_ofii.audit.models import AuditAction
 from siao_ofii.audit.services import record
@@ -20,7 +20,7 @@ from siao_ofii.audit.services import record
 from exchanges import periods
 from .archive import base_name, build_archive
 from .passwords import generate_password
-from .writers import ROW_FIELDS
+from .writers import ROW_FIELDS, columns, output_values
 
 logger = logging.getLogger(__name__)
 
@@ -86,7 +86,8 @@ def build_for_list(monthly_list_id):
         )
         password = generate_password()
         built = build_archive(
-            dest, base_name(ml.departement.code, ml.period, ml.version), rows, password, with_agdref=with_agdref
+            dest, base_name(ml.departement.code, ml.period, ml.version), rows, password,
+            cols=columns(with_agdref), to_values=lambda row: output_values(row, with_agdref),
         )
         try:
             new, left, ada = _change_counts(ml)
@@ -170,20 +171,26 @@ def remove_stale_builds(max_age=STALE_BUILD_SECONDS):
     """Temporary build directories left by a worker killed mid-build (never published)."""
     import shutil
 
-    base = Path(settings.PRIVATE_STORAGE_ROOT) / EXTRACTS_DIR
-    if not base.is_dir():
-        return 0
+    from exchanges.returns import services as returns_services
+
     limit = time.time() - max_age
     removed = 0
-    for tmp in base.glob("*/.build-*"):
-        if tmp.is_dir() and tmp.stat().st_mtime < limit:
-            shutil.rmtree(tmp, ignore_errors=True)
-            removed += 1
+    for directory in (EXTRACTS_DIR, returns_services.RETURNS_DIR):
+        base = Path(settings.PRIVATE_STORAGE_ROOT) / directory
+        if not base.is_dir():
+            continue
+        for tmp in base.glob("*/.build-*"):
+            if tmp.is_dir() and tmp.stat().st_mtime < limit:
+                shutil.rmtree(tmp, ignore_errors=True)
+                removed += 1
     return removed
 
 
 def purge_expired(today=None, actor=None):
-    """Delete archives and nominative rows older than the retention (PlatformSettings)."""
+    """Delete archives and nominative rows older than the retention (PlatformSettings), of the
+    monthly list and of the return flow."""
+    from exchanges.returns import services as returns_services
+
     months = PlatformSettings.load().retention_months
     cutoff = periods.add_months(periods.current(today), -months)
     root = Path(settings.PRIVATE_STORAGE_ROOT)
@@ -200,11 +207,14 @@ def purge_expired(today=None, actor=None):
             file_path="", password_encrypted="", purged_at=timezone.now()
         )
         rows, _ = ListRow.objects.filter(monthly_list__period__lt=cutoff).delete()
+        return_archives, return_rows = returns_services.purge_expired(cutoff)
         record(
             AuditAction.RETENTION_PURGE, actor=actor, retention_months=months, before_period=cutoff,
-            archives=archives, rows=rows, abandoned_uploads=uploads,
+            archives=archives, rows=rows, abandoned_uploads=uploads, return_archives=return_archives,
+            return_rows=return_rows,
         )
-    return {"before_period": cutoff, "archives": archives, "rows": rows, "abandoned_uploads": uploads}
+    return {"before_period": cutoff, "archives": archives, "rows": rows, "abandoned_uploads": uploads,
+            "return_archives": return_archives, "return_rows": return_rows}
 
 
 ABANDONED_UPLOAD_DAYS = 7
@@ -225,6 +235,7 @@ def remove_abandoned_uploads(now=None):
         if path.is_file() and path.stat().st_mtime < limit:
             path.unlink(missing_ok=True)
             MonthlyList.objects.filter(source_path=path.name).update(source_path="")
+            ReturnFile.objects.filter(source_path=path.name).update(source_path="")
             removed += 1
     return removed
 
