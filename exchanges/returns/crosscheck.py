@@ -35,8 +35,6 @@ class Flagged:
     last_name: str
     first_name: str
     birth_date: object
-    shelter_address: str
-    entry_date: object
     returns: list = field(default_factory=list)  # dicts of RETURN_FIELDS
 
 
@@ -68,9 +66,9 @@ def cross_check(departement, period):
     flagged = []
     if ml is not None and index:
         rows = (ListRow.objects.filter(monthly_list=ml).order_by("line_number")
-                .values_list("line_number", "last_name", "first_name", "birth_date", "shelter_address", "entry_date"))
-        for line, last, first, birth, address, entry in rows.iterator(chunk_size=5000):
+                .values_list("line_number", "last_name", "first_name", "birth_date"))
+        for line, last, first, birth in rows.iterator(chunk_size=5000):
             matches = index.get(person_key(last, first, birth))
             if matches:
-                flagged.append(Flagged(line, last, first, birth, address, entry, matches))
+                flagged.append(Flagged(line, last, first, birth, matches))
     return CrossCheck(departement, period, ml, return_periods, len(returns), flagged)
