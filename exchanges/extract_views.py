@@ -8,11 +8,9 @@ to headquarters only. Downloads and password reveals are written to the audit lo
 from django import forms
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404
 from django.shortcuts import render
-from django.utils import timezone
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
-from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_GET, require_POST
 
 from referentiel.models import Departement, DirectionTerritoriale, Region
@@ -24,15 +22,15 @@ from referentiel.perimeter import (
     visible_departements,
 )
 from siao_ofii.audit.models import AuditAction, AuditEvent
-from siao_ofii.audit.services import record
-from siao_ofii.privatefiles.storage import private_storage
 
 from . import periods
-from .extracts import services
+from .extracts import delivery, services
+from .returns import services as returns_services
 from .models import Extract, LateSubmission, MonthlyList
 
 HISTORY_MONTHS = 12
 NO_DT = "sans"
+PURPOSE = "aux finalités de l’article L.744-6 du CESEDA"
 
 
 def _require_read_extract(request):
@@ -93,6 +91,8 @@ def dashboard(request):
     period = form.selected_period
     deps = form.filter(visible_departements(request.user, Capability.READ_EXTRACT).select_related("dt", "region"))
     months = services.overview(deps, period)
+    # Whether OFII sent the return flow of the month (instruction II.B) for each département.
+    return_sent = returns_services.sent_departement_ids([m.departement.pk for m in months], period)
     summary = {state: 0 for state in services.STATE_LABELS}
     for m in months:
         summary[m.state] += 1
@@ -104,6 +104,7 @@ def dashboard(request):
         "period_label": periods.label(period),
         "deadline": periods.deadline(period),
         "months": months,
+        "return_sent": return_sent,
         "summary": [(services.STATE_LABELS[s], services.STATE_BADGES[s], n) for s, n in summary.items()],
     })
 
@@ -149,38 +150,20 @@ def departement(request, code):
 
 @require_GET
 def download(request, pk):
-    # A link on another site must not make an agent's browser download (and log in their name)
-    # an archive: browsers say where a navigation comes from in Sec-Fetch-Site.
-    if request.headers.get("Sec-Fetch-Site") == "cross-site":
-        raise PermissionDenied("Téléchargement lancé depuis un autre site : refusé.")
+    delivery.refuse_cross_site(request)
     extract = get_in_perimeter_or_404(request, Extract.objects.available(), Capability.READ_EXTRACT, pk=pk)
-    try:
-        handle = private_storage().open(extract.file_path)  # streamed, whatever the backend
-    except FileNotFoundError:
-        raise Http404("Archive indisponible.") from None
-    record(AuditAction.DOWNLOAD, request=request, obj=extract, departement=extract.departement.code,
-           period=extract.period, version=extract.version, sha256=extract.sha256)
-    response = FileResponse(handle, as_attachment=True, filename=extract.file_name, content_type="application/zip")
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return delivery.download_response(request, extract)
 
 
 @never_cache
 @require_POST
-@sensitive_variables("password")
 def reveal_password(request, pk):
     """A separate, audited action: the password is shown in the page (never in a URL)."""
     extract = get_in_perimeter_or_404(
         request, Extract.objects.available().select_related("departement"), Capability.READ_EXTRACT, pk=pk
     )
-    password = extract.reveal_password()  # decrypted first: only a password actually shown is recorded
-    record(AuditAction.PASSWORD_REVEAL, request=request, obj=extract, departement=extract.departement.code,
-           period=extract.period, version=extract.version)
-    response = render(request, "exchanges/extracts/password.html", {
-        "title": f"Mot de passe de {extract.file_name}",
-        "extract": extract,
-        "password": password,
-        "revealed_at": timezone.now(),
+    return delivery.password_response(request, extract, "exchanges/extracts/password.html", {
+        "back_url": reverse("exchanges:extract_departement", args=[extract.departement.code]),
+        "back_label": "Retour aux listes du département",
+        "purpose": PURPOSE,
     })
-    response["Cache-Control"] = "private, no-store"
-    return response

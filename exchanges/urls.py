@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.my_lists, name="my_lists"),
     path("modele.xlsx", views.template_xlsx, name="template"),
     path("extraits/", include("exchanges.extract_urls")),
+    path("flux-retour/", include("exchanges.returns.urls")),
     path("departement/<str:code>/deposer/", views.upload, name="upload"),
     path("<int:pk>/", views.detail, name="detail"),
     path("<int:pk>/traitement/", views.processing, name="processing"),

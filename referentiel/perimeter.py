@@ -137,6 +137,19 @@ class PerimeterQuerySet:
         return self.filter(**{f"{self.perimeter_lookup}__in": visible.values("pk")})
 
 
+def require_capability(request, capability):
+    """Pages without an object: a user whose roles lack ``capability`` gets 403, and the
+    attempt is written to the audit log."""
+    from django.core.exceptions import PermissionDenied
+
+    from siao_ofii.audit.models import AuditAction
+    from siao_ofii.audit.services import record
+
+    if not has_capability(request.user, capability):
+        record(AuditAction.PERIMETER_DENIED, request=request, capability=str(capability), path=request.path)
+        raise PermissionDenied
+
+
 def get_in_perimeter_or_404(request, queryset, capability, **lookup):
     """Fetch one object inside the user's perimeter. Outside it: 404 and an audit entry."""
     from siao_ofii.audit.models import AuditAction

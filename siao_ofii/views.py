@@ -21,8 +21,8 @@ def home(request):
     user = request.user
     habilitations = active_habilitations(user)
     sections = {}
-    for cap in (Capability.SUBMIT_LIST, Capability.READ_EXTRACT, Capability.READ_REVERSE_FLOW,
-                Capability.VIEW_MEETINGS):
+    for cap in (Capability.SUBMIT_LIST, Capability.READ_EXTRACT, Capability.UPLOAD_REVERSE_FLOW,
+                Capability.READ_REVERSE_FLOW, Capability.VIEW_MEETINGS):
         if has_capability(user, cap):
             sections[cap.value] = list(visible_departements(user, cap).select_related("dt"))
     context = {
@@ -31,7 +31,13 @@ def home(request):
         "is_national": has_capability(user, Capability.NATIONAL_DASHBOARD),
         "is_admin": has_capability(user, Capability.ADMINISTER),
         "departements_without_dt": [],
+        "return_waiting": [],
     }
+    if Capability.READ_REVERSE_FLOW.value in sections:
+        from exchanges.returns.services import archives_for
+
+        context["return_waiting"] = [a for a in archives_for(user, Capability.READ_REVERSE_FLOW)
+                                     if not a.downloaded_by_user]
     if context["is_national"] or context["is_admin"]:
         context["departements_without_dt"] = list(Departement.objects.without_dt())
     return render(request, "home.html", context)

@@ -1,4 +1,6 @@
-"""The AES-256 ZIP (WinZip AE-2) holding the XLSX and the CSV of one list.
+"""The AES-256 ZIP (WinZip AE-2) holding the same rows as XLSX and as CSV: the monthly list
+(SIAO → OFII, instruction II.A.4) and the return flow (OFII → SIAO, II.B.3 / R744-50) both
+go through ``build_archive``; only the columns and the row → values function differ.
 
 - AE-2, forced explicitly: AE-1 stores the plaintext CRC-32, which leaks small contents.
   pyzipper 0.4.0 writes AE-2 by default; we pass ``force_wz_aes_version`` anyway so that a
@@ -21,20 +23,20 @@ from django.conf import settings
 from django.core.files import File
 from django.views.decorators.debug import sensitive_variables
 
-from .writers import CsvWriter, XlsxWriter, columns, output_values
+from .writers import CsvWriter, XlsxWriter
 
 AES_VERSION = pyzipper.zipfile_aes.WZ_AES_V2
 CSV_COMPRESSLEVEL = 6
 
 
-def base_name(departement_code, period, version):
+def base_name(departement_code, period, version, prefix="SIAO"):
     """``SIAO_069_2026-11_v1``: INSEE code on three characters (069, 02A, 971)."""
-    return f"SIAO_{departement_code.zfill(3)}_{period}_v{version}"
+    return f"{prefix}_{departement_code.zfill(3)}_{period}_v{version}"
 
 
 @dataclass
 class BuiltArchive:
-    name: str
+    name: str  # the name the private storage used
     size: int
     sha256: str
     row_count: int
@@ -56,20 +58,19 @@ def scratch_dir():
 
 
 @sensitive_variables("password")
-def build_archive(storage, dest, name, rows, password, *, with_agdref=False):
-    """Write the archive ``dest`` (its name in ``storage``) from ``rows`` (ListRow
-    ``values_list`` tuples in ``writers.ROW_FIELDS`` order). ``name`` is the member base name.
-    Returns a BuiltArchive whose ``name`` is the name the storage used."""
-    cols = columns(with_agdref)
+def build_archive(storage, dest, name, rows, password, *, cols, to_values, sheet_title="Liste"):
+    """Write the archive ``dest`` (its name in ``storage``) from ``rows``; ``to_values(row)``
+    gives the exported values of one row, in the order of ``cols`` (``writers.Column``).
+    ``name`` is the member base name. Returns a BuiltArchive."""
     with tempfile.TemporaryDirectory(dir=scratch_dir(), prefix=".build-") as tmp:
         xlsx_path = Path(tmp) / f"{name}.xlsx"
         csv_path = Path(tmp) / f"{name}.csv"
-        xlsx = XlsxWriter(xlsx_path, cols)
+        xlsx = XlsxWriter(xlsx_path, cols, sheet_title=sheet_title)
         csv_out = CsvWriter(csv_path, cols)
         count = 0
         try:
             for row in rows:
-                values = output_values(row, with_agdref)
+                values = to_values(row)
                 xlsx.append(values)
                 csv_out.append(values)
                 count += 1

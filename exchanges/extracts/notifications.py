@@ -26,7 +26,7 @@ def _agents(departement, role, capability):
     habs = Habilitation.objects.active().filter(role=role)
     if role == Role.DT:
         habs = habs.filter(dt_id=departement.dt_id)
-    elif role in (Role.SIAO, Role.PREFECTURE):
+    elif role in (Role.SIAO, Role.SIAO_DNA, Role.PREFECTURE):
         habs = habs.filter(departements=departement)
     agents = Agent.objects.filter(pk__in=habs.values("agent_id"), is_active=True).order_by("email")
     return [a for a in agents if can_access_departement(a, capability, departement)]

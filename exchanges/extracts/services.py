@@ -12,7 +12,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
-from exchanges.models import Extract, LateSubmission, ListRow, ListState, MonthlyList, Movement
+from exchanges.models import Extract, LateSubmission, ListRow, ListState, MonthlyList, Movement, ReturnFile
 from referentiel.models import Departement, PlatformSettings
 from siao_ofii.audit.models import AuditAction
 from siao_ofii.audit.services import record
@@ -22,7 +22,7 @@ from siao_ofii.privatefiles.storage import private_storage
 
 from .archive import base_name, build_archive, scratch_dir
 from .passwords import generate_password
-from .writers import ROW_FIELDS
+from .writers import ROW_FIELDS, columns, output_values
 
 logger = logging.getLogger(__name__)
 
@@ -92,7 +92,8 @@ def build_for_list(monthly_list_id):
         )
         password = generate_password()
         built = build_archive(
-            storage, rel, base_name(ml.departement.code, ml.period, ml.version), rows, password, with_agdref=with_agdref
+            storage, rel, base_name(ml.departement.code, ml.period, ml.version), rows, password,
+            cols=columns(with_agdref), to_values=lambda row: output_values(row, with_agdref),
         )
         try:
             new, left, ada = _change_counts(ml)
@@ -180,6 +181,8 @@ def remove_stale_builds(max_age=STALE_BUILD_SECONDS, now=None):
     this node's scratch folder, and ``.part-*`` files of the filesystem storage."""
     import shutil
 
+    from exchanges.returns import services as returns_services
+
     now = now or time.time()
     removed = 0
     for tmp in scratch_dir().glob(".build-*"):
@@ -188,12 +191,13 @@ def remove_stale_builds(max_age=STALE_BUILD_SECONDS, now=None):
             removed += 1
     storage = private_storage()
     limit = datetime.datetime.fromtimestamp(now - max_age, tz=datetime.timezone.utc)
-    for folder in _listdir(storage, EXTRACTS_DIR)[0]:
-        for name in _listdir(storage, f"{EXTRACTS_DIR}/{folder}")[1]:
-            path = f"{EXTRACTS_DIR}/{folder}/{name}"
-            if name.startswith(".part-") and storage.get_modified_time(path) < limit:
-                storage.delete(path)
-                removed += 1
+    for directory in (EXTRACTS_DIR, returns_services.RETURNS_DIR):
+        for folder in _listdir(storage, directory)[0]:
+            for name in _listdir(storage, f"{directory}/{folder}")[1]:
+                path = f"{directory}/{folder}/{name}"
+                if name.startswith(".part-") and storage.get_modified_time(path) < limit:
+                    storage.delete(path)
+                    removed += 1
     return removed
 
 
@@ -205,7 +209,10 @@ def _listdir(storage, path):
 
 
 def purge_expired(today=None, actor=None):
-    """Delete archives and nominative rows older than the retention (PlatformSettings)."""
+    """Delete archives and nominative rows older than the retention (PlatformSettings), of the
+    monthly list and of the return flow."""
+    from exchanges.returns import services as returns_services
+
     months = PlatformSettings.load().retention_months
     cutoff = periods.add_months(periods.current(today), -months)
     storage = private_storage()
@@ -222,11 +229,14 @@ def purge_expired(today=None, actor=None):
             file_path="", password_encrypted="", purged_at=timezone.now()
         )
         rows, _ = ListRow.objects.filter(monthly_list__period__lt=cutoff).delete()
+        return_archives, return_rows = returns_services.purge_expired(cutoff)
         record(
             AuditAction.RETENTION_PURGE, actor=actor, retention_months=months, before_period=cutoff,
-            archives=archives, rows=rows, abandoned_uploads=uploads,
+            archives=archives, rows=rows, abandoned_uploads=uploads, return_archives=return_archives,
+            return_rows=return_rows,
         )
-    return {"before_period": cutoff, "archives": archives, "rows": rows, "abandoned_uploads": uploads}
+    return {"before_period": cutoff, "archives": archives, "rows": rows, "abandoned_uploads": uploads,
+            "return_archives": return_archives, "return_rows": return_rows}
 
 
 ABANDONED_UPLOAD_DAYS = 7
@@ -246,6 +256,7 @@ def remove_abandoned_uploads(now=None):
         if storage.get_modified_time(name) < limit:
             storage.delete(name)
             MonthlyList.objects.filter(source_path=filename).update(source_path="")
+            ReturnFile.objects.filter(source_path=filename).update(source_path="")
             removed += 1
     return removed
 

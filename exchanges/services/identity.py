@@ -55,6 +55,15 @@ def name_key(last_name, first_name, birth_date, sex):
     return _digest(f"N|{normalise_name(last_name)}|{normalise_name(first_name)}|{birth_date.isoformat()}|{sex or ''}")
 
 
+def person_key(name, first_name, birth_date):
+    """Name + first name + birth date, normalised as ``name_key`` (no sex: the return flow's
+    cross-check matches on "birth name or usage name + first name + birth date", instruction
+    II.B / exchanges.returns.crosscheck). Same exact-matching limits as above."""
+    if not (name and first_name and birth_date):
+        return ""
+    return _digest(f"P|{normalise_name(name)}|{normalise_name(first_name)}|{birth_date.isoformat()}")
+
+
 def identity_key(last_name, first_name, birth_date, sex, agdref=""):
     agdref = normalise_agdref(agdref)
     if agdref:

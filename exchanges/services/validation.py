@@ -38,23 +38,44 @@ def add_years(day, years):
         return day.replace(year=day.year + years, day=28)
 
 
-class RowValidator:
+class BaseRowValidator:
+    """What every row validator shares (monthly list here, return flow in
+    ``exchanges.returns.validation``): messages ``{"column", "field", "message"}`` naming the
+    column as written in the file, and the cell parsers' errors reported the same way."""
+
+    labels = FIELD_LABELS
+
+    def __init__(self, period, *, column_names=None, today=None):
+        self.period_start, self.period_end = periods.bounds(period)
+        self.today = today or datetime.date.today()
+        self.names = {f: (column_names or {}).get(f) or label for f, label in self.labels.items()}
+
+    def _err(self, errors, field, message):
+        errors.append({"column": self.names[field], "field": field, "message": message})
+
+    def _parse(self, parser, raw, texts, field, errors):
+        value = raw.get(field)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None  # already reported as missing
+        try:
+            return parser(value)
+        except ParseError as exc:
+            self._err(errors, field, str(exc))
+            return None
+
+
+class RowValidator(BaseRowValidator):
     """Validates raw rows ({field: cell}) for one département and period.
 
     ``column_names`` maps a field to the column title in the agent's file, for messages.
     """
 
     def __init__(self, period, *, column_names=None, with_agdref=False, today=None):
-        self.period_start, self.period_end = periods.bounds(period)
-        self.today = today or datetime.date.today()
+        super().__init__(period, column_names=column_names, today=today)
         self.with_agdref = with_agdref
-        self.names = {f: (column_names or {}).get(f) or FIELD_LABELS[f] for f in FIELD_LABELS}
         self.oldest_entry = add_years(self.period_end, -5)
         self.age_limit = add_years(self.period_end, -100)
         self.seen = {}
-
-    def _err(self, errors, field, message):
-        errors.append({"column": self.names[field], "field": field, "message": message})
 
     def validate(self, line_number, raw):
         """One row: ``raw`` = {field: cell as read}. Returns the row dict ListRow is built from."""
@@ -108,16 +129,6 @@ class RowValidator:
             if first != line_number:
                 self._err(warnings, "last_name", f"même personne qu’à la ligne {first} (doublon dans le fichier)")
         return row
-
-    def _parse(self, parser, raw, texts, field, errors):
-        value = raw.get(field)
-        if value is None or (isinstance(value, str) and not value.strip()):
-            return None  # already reported as missing
-        try:
-            return parser(value)
-        except ParseError as exc:
-            self._err(errors, field, str(exc))
-            return None
 
 
 def raw_cells(table_rows, columns):

@@ -150,7 +150,8 @@ def test_retention_purge_deletes_old_archives_and_rows(demo):
     from exchanges.extracts.services import purge_expired
 
     result = purge_expired(today=today)
-    assert result == {"before_period": "2024-11", "archives": 1, "rows": 3, "abandoned_uploads": 0}
+    assert result == {"before_period": "2024-11", "archives": 1, "rows": 3, "abandoned_uploads": 0,
+                      "return_archives": 0, "return_rows": 0}
     old_extract.refresh_from_db()
     assert old_extract.purged_at and not old_extract.file_path and not old_extract.password_encrypted
     assert not private_storage().exists("extracts/2024-10/SIAO_069_2024-10_v1.zip")
@@ -158,12 +159,12 @@ def test_retention_purge_deletes_old_archives_and_rows(demo):
     assert not ListRow.objects.filter(monthly_list=old).exists()
     event = AuditEvent.objects.get(action=AuditAction.RETENTION_PURGE)
     assert event.details == {"retention_months": 24, "before_period": "2024-11", "archives": 1, "rows": 3,
-                             "abandoned_uploads": 0}
+                             "abandoned_uploads": 0, "return_archives": 0, "return_rows": 0}
     settings_row = PlatformSettings.load()
     settings_row.retention_months = 12
     settings_row.save()
     assert purge_expired(today=today) == {"before_period": "2025-11", "archives": 1, "rows": 2,
-                                          "abandoned_uploads": 0}
+                                          "abandoned_uploads": 0, "return_archives": 0, "return_rows": 0}
 
 
 def test_purge_removes_abandoned_uploads(demo):
