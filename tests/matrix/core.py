@@ -17,6 +17,9 @@ ROUTES = [
     Route("legal_notice", expect={}, default=OK),
     Route("accessibility", expect={}, default=OK),
     Route("personal_data", expect={}, default=OK),
+    Route("notice_pdf", expect={}, default=OK, kwargs=lambda ctx: {"language": "fr"}),
+    Route("notice_pdf", expect={}, default=OK, kwargs=lambda ctx: {"language": "en"}),
+    Route("notice_pdf", expect={}, default=404, kwargs=lambda ctx: {"language": "xx"}),
     Route("logout", expect={}, default=302, method="post"),
     Route("second_factor", expect={"anonymous": LOGIN}, default=302),  # verified: back to home
     Route("audit_list", expect=only({"admin", "siege"})),
