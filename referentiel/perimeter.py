@@ -34,6 +34,10 @@ class Capability(StrEnum):
     # list; never prefecture / DDETS staff, who see the agenda items with only what the
     # examination needs (see meetings.services.disclosure).
     USE_LIST = "use_list"
+    # Rights of access and rectification (CESEDA R.744-52: "s'exercent auprès du directeur
+    # général de l'OFII"): search a person across départements and months, export all the
+    # platform holds on them. OFII headquarters only.
+    RIGHTS_REQUESTS = "rights_requests"
     NATIONAL_DASHBOARD = "national_dashboard"
     VIEW_AUDIT = "view_audit"
     ADMINISTER = "administer"
@@ -55,6 +59,7 @@ ROLE_CAPABILITIES = {
         Capability.VIEW_MEETINGS,
         Capability.MANAGE_MEETINGS,
         Capability.USE_LIST,
+        Capability.RIGHTS_REQUESTS,
         Capability.NATIONAL_DASHBOARD,
         Capability.VIEW_AUDIT,
     },

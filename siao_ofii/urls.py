@@ -38,6 +38,7 @@ urlpatterns = [
     path("journal/export.csv", audit_views.audit_export, name="audit_export"),
     path("listes/", include("exchanges.urls")),
     path("commissions/", include("meetings.urls")),
+    path("droits-des-personnes/", include("siao_ofii.rights.urls")),
     path("admin/", admin.site.urls),
 ]
 

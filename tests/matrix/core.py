@@ -25,4 +25,11 @@ ROUTES = [
     Route("audit_list", expect=only({"admin", "siege"})),
     Route("audit_list", expect=only({"admin", "siege"}), query="action=login_success&departement=69"),
     Route("audit_export", expect=only({"admin", "siege"})),
+    # Rights of access and rectification (R.744-52): OFII headquarters only.
+    Route("rights:search", expect=only({"siege"})),
+    Route("rights:search", expect=only({"siege"}), method="post",
+          data=lambda ctx: {"nom": "NOM0", "prenom": "", "naissance": "1990-01-01"}),
+    Route("rights:export", expect=only({"siege"}, allowed_status=404), method="post",
+          data=lambda ctx: {"nom": "Personne", "naissance": "1990-01-01", "personne": "x", "format": "csv"}),
+
 ]
