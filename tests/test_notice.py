@@ -110,3 +110,11 @@ def test_compiled_catalogue_is_committed_and_current():
     assert ids
     for msgid in ids:
         assert catalog.gettext(msgid.replace('\\"', '"')) != msgid.replace('\\"', '"') or msgid.startswith("Les informations"), msgid
+
+
+def test_siao_agents_find_the_notice_on_their_page(client, demo):
+    from tests.helpers import login
+
+    login(client, demo["siao.69"])
+    body = client.get(reverse("exchanges:my_lists")).content.decode()
+    assert f'href="{reverse("notice_pdf", args=["fr"])}"' in body and f'href="{reverse("notice_pdf", args=["en"])}"' in body
