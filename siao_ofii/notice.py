@@ -7,6 +7,8 @@ catalogue (locale/<code>/LC_MESSAGES/django.po; the French text is the message i
 language is added by adding a catalogue and an entry of settings.LANGUAGES.
 """
 
+import functools
+
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import translation
@@ -27,13 +29,18 @@ def _platform():
     return row.collect_agdref_nationality, row.retention_months
 
 
-def notice_html(language):
-    agdref, months = _platform()
+def notice_html(language, agdref, months):
     with translation.override(language):
         return render_to_string("pages/notice_pdf.html", {"agdref": agdref, "retention_months": months})
 
 
-def notice_pdf(language):
+@functools.lru_cache(maxsize=32)
+def _pdf(language, agdref, months):
+    # Public page: rendered once per (language, settings), not on every anonymous request.
     from weasyprint import HTML
 
-    return HTML(string=notice_html(language)).write_pdf()
+    return HTML(string=notice_html(language, agdref, months)).write_pdf()
+
+
+def notice_pdf(language):
+    return _pdf(language, *_platform())
