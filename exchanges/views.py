@@ -281,7 +281,7 @@ def validate(request, pk):
 def correct(request, pk):
     ml = _get_list(request, pk)
     try:
-        draft = workflow.start_correction(ml, user=request.user, request=request)
+        draft = workflow.start_correction(ml, user=request.user, reason=request.POST.get("reason", ""), request=request)
     except workflow.WorkflowError as exc:
         messages.error(request, str(exc))
         return redirect("exchanges:detail", pk=ml.pk)

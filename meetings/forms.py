@@ -138,8 +138,22 @@ class MonthForm(forms.Form):
     mois = forms.RegexField(regex=r"^\d{4}-(0[1-9]|1[0-2])$", required=False)
 
 
+class RowIdsField(forms.Field):
+    """Rows of the month's list picked one by one (ids; the service keeps only those of the
+    meeting's list inside the user's perimeter)."""
+
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value):
+        try:
+            return frozenset(int(v) for v in (value or []))
+        except (TypeError, ValueError):
+            raise forms.ValidationError("Identifiant de personne invalide.") from None
+
+
 class AgendaCriteriaForm(forms.Form):
-    """Which rows of the month's list go on the agenda (open situations always do)."""
+    """Which rows of the month's list go on the agenda (open situations always do). Offered only
+    to those who may use the list (OFII, the SIAO of the département)."""
 
     new_arrivals = forms.BooleanField(label="Nouvelles arrivées", required=False, initial=True)
     status_changed = forms.BooleanField(label="Statut modifié depuis le mois précédent", required=False, initial=True)
@@ -148,6 +162,7 @@ class AgendaCriteriaForm(forms.Form):
     min_months = forms.IntegerField(label="Nombre de mois de séjour continu", min_value=1, max_value=60, initial=3,
                                     required=False, widget=forms.NumberInput(attrs={"class": "fr-input app-narrow"}))
     everyone = forms.BooleanField(label="Toutes les personnes de la liste", required=False)
+    rows = RowIdsField(required=False)
 
     def criteria(self):
         from .services.agenda import AgendaCriteria
@@ -160,4 +175,5 @@ class AgendaCriteriaForm(forms.Form):
         return AgendaCriteria(
             new_arrivals=d["new_arrivals"], status_changed=d["status_changed"], ada_flag=d["ada_flag"],
             min_months=(d["min_months"] or 3) if d["long_stay"] else None, everyone=d["everyone"],
+            row_ids=d["rows"],
         )

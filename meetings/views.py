@@ -28,6 +28,7 @@ from siao_ofii.audit.services import record
 from .forms import AgendaCriteriaForm, FreeItemForm, MeetingForm, MonthForm, OutcomeForm
 from .models import CATEGORY_SHORT_LABELS, AgendaItem, Category, Meeting, MeetingState
 from .services import agenda as agenda_service
+from .services import disclosure
 from .services import minutes as minutes_service
 from .services import scheduling
 
@@ -219,8 +220,11 @@ def detail(request, pk):
 def agenda(request, pk):
     meeting = _meeting(request, pk, Capability.VIEW_MEETINGS)
     can_manage = _can_manage(request.user, meeting.departement)
+    # Placing, re-categorising, re-prioritising or withdrawing persons: OFII and the SIAO only
+    # (instruction I.A, II.A.2); prefecture staff record decisions and keep the minutes.
+    can_compose = agenda_service.may_compose(request.user, meeting)
     if request.method == "POST":
-        if not can_manage:
+        if not can_compose:
             raise PermissionDenied
         if meeting.is_cancelled:
             return _refuse_cancelled(request, meeting)
@@ -230,11 +234,14 @@ def agenda(request, pk):
                    change="agenda_edited", items=changed)
         messages.success(request, f"Ordre du jour enregistré ({changed} point(s) modifié(s)).")
         return redirect("meetings:agenda", pk=meeting.pk)
-    items = list(agenda_service.agenda_items(request.user, meeting, include_excluded=True))
+    items = disclosure.seen_items(request.user, meeting.departement,
+                                  agenda_service.agenda_items(request.user, meeting, include_excluded=True))
     on_agenda = [i for i in items if not i.excluded]
     excluded = [i for i in items if i.excluded]
+    editable = can_compose and not meeting.is_cancelled
+    candidates = list(agenda_service.candidate_rows(request.user, meeting)) if editable else []
     record(AuditAction.NOMINATIVE_READ, request=request, obj=meeting, departement=meeting.departement,
-           view="agenda", rows=len(items))
+           view="agenda", rows=len(items) + len(candidates))
     return render(request, "meetings/agenda.html", {
         "title": f"Ordre du jour — {meeting}",
         "meeting": meeting,
@@ -242,6 +249,9 @@ def agenda(request, pk):
         "excluded": excluded,
         "category_choices": [(c.value, CATEGORY_SHORT_LABELS[c]) for c in Category],
         "can_manage": can_manage and not meeting.is_cancelled,
+        "can_compose": editable,
+        "list_details": disclosure.may_use_list(request.user, meeting.departement),
+        "candidates": candidates,
         "item_count": len(on_agenda),
         "criteria_form": AgendaCriteriaForm(),
         "may_take_whole_list": agenda_service.may_take_whole_list(request.user, meeting),
@@ -251,7 +261,7 @@ def agenda(request, pk):
 def _apply_agenda_changes(request, meeting):
     valid_categories = {c.value for c in Category}
     changed = 0
-    items = AgendaItem.objects.visible_to(request.user, Capability.MANAGE_MEETINGS).filter(meeting=meeting)
+    items = AgendaItem.objects.visible_to(request.user, Capability.USE_LIST).filter(meeting=meeting)
     for item in items:
         raw_cat = request.POST.get(f"category-{item.pk}")
         raw_prio = request.POST.get(f"priority-{item.pk}")
@@ -274,7 +284,9 @@ def _apply_agenda_changes(request, meeting):
 
 @require_POST
 def agenda_build(request, pk):
-    meeting = _meeting(request, pk, Capability.MANAGE_MEETINGS)
+    meeting = _meeting(request, pk, Capability.VIEW_MEETINGS)
+    if not agenda_service.may_compose(request.user, meeting):
+        raise PermissionDenied  # prefecture / DDETS: never select from the list (instruction I.A, II.A.2)
     if meeting.is_cancelled:
         return _refuse_cancelled(request, meeting)
     criteria = AgendaCriteriaForm(request.POST).criteria()
@@ -283,7 +295,8 @@ def agenda_build(request, pk):
         return redirect("meetings:agenda", pk=meeting.pk)
     result = agenda_service.build_agenda(request.user, meeting, criteria)
     record(AuditAction.MEETING_CHANGED, request=request, obj=meeting, departement=meeting.departement,
-           change="agenda_built", added=result.added, carried=result.carried, criteria=asdict(criteria))
+           change="agenda_built", added=result.added, carried=result.carried,
+           criteria={**asdict(criteria), "row_ids": sorted(criteria.row_ids)})
     messages.success(request, f"Ordre du jour mis à jour : {result.added} situation(s) ajoutée(s), dont "
                               f"{result.carried} reportée(s) du mois précédent.")
     for w in result.warnings:
@@ -327,17 +340,18 @@ def outcome(request, item_pk):
         return redirect(reverse("meetings:agenda", kwargs={"pk": meeting.pk}) + f"#point-{item.pk}")
     record(AuditAction.NOMINATIVE_READ, request=request, obj=item, departement=meeting.departement, view="outcome_form")
     return render(request, "meetings/outcome.html", {
-        "title": "Suite donnée", "form": form, "item": item, "meeting": meeting,
+        "title": "Suite donnée", "form": form, "item": disclosure.seen_item(request.user, item), "meeting": meeting,
     })
 
 
 def person_history(request, item_pk):
     item = _item(request, item_pk, Capability.VIEW_MEETINGS)
-    history = list(agenda_service.person_history(request.user, item))
-    record(AuditAction.NOMINATIVE_READ, request=request, obj=item, departement=item.meeting.departement,
+    departement = item.meeting.departement
+    history = disclosure.seen_items(request.user, departement, agenda_service.person_history(request.user, item))
+    record(AuditAction.NOMINATIVE_READ, request=request, obj=item, departement=departement,
            view="person_history", rows=len(history))
     return render(request, "meetings/history.html", {
-        "title": "Historique de la situation", "item": item, "history": history,
+        "title": "Historique de la situation", "item": disclosure.seen_item(request.user, item), "history": history,
     })
 
 

@@ -27,28 +27,44 @@ class Capability(StrEnum):
     READ_REVERSE_FLOW = "read_reverse_flow"  # SIAO agents habilitated by the prefect
     VIEW_MEETINGS = "view_meetings"  # agenda and outcomes of the commission
     MANAGE_MEETINGS = "manage_meetings"  # schedule, invite, record outcomes, minutes
+    # The monthly list itself: place its persons on a commission agenda (one by one or by OFII's
+    # criteria) and read on the agenda what only the list says (birth date, entry date, finer
+    # status, months of stay, ADA conclusion). "Seul l'OFII sera destinataire de ces
+    # informations" (instruction I.A, II.A.2): OFII (DT, siège) and the SIAO that wrote the
+    # list; never prefecture / DDETS staff, who see the agenda items with only what the
+    # examination needs (see meetings.services.disclosure).
+    USE_LIST = "use_list"
+    # Rights of access and rectification (CESEDA R.744-52: "s'exercent auprès du directeur
+    # général de l'OFII"): search a person across départements and months, export all the
+    # platform holds on them. OFII headquarters only.
+    RIGHTS_REQUESTS = "rights_requests"
     NATIONAL_DASHBOARD = "national_dashboard"
     VIEW_AUDIT = "view_audit"
     ADMINISTER = "administer"
 
 
 ROLE_CAPABILITIES = {
-    Role.SIAO: {Capability.SUBMIT_LIST, Capability.VIEW_MEETINGS},
+    Role.SIAO: {Capability.SUBMIT_LIST, Capability.VIEW_MEETINGS, Capability.USE_LIST},
     Role.SIAO_DNA: {Capability.READ_REVERSE_FLOW},
     Role.DT: {
         Capability.READ_EXTRACT,
         Capability.UPLOAD_REVERSE_FLOW,
         Capability.VIEW_MEETINGS,
         Capability.MANAGE_MEETINGS,
+        Capability.USE_LIST,
     },
     Role.SIEGE: {
         Capability.READ_EXTRACT,
         Capability.UPLOAD_REVERSE_FLOW,
         Capability.VIEW_MEETINGS,
         Capability.MANAGE_MEETINGS,
+        Capability.USE_LIST,
+        Capability.RIGHTS_REQUESTS,
         Capability.NATIONAL_DASHBOARD,
         Capability.VIEW_AUDIT,
     },
+    # Prefecture / DDETS: schedule the commission, invite, record decisions, keep the minutes;
+    # never USE_LIST (instruction I.A, II.A.2).
     Role.PREFECTURE: {Capability.VIEW_MEETINGS, Capability.MANAGE_MEETINGS},
     Role.ADMIN: {Capability.ADMINISTER, Capability.VIEW_AUDIT},
 }

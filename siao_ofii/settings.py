@@ -140,6 +140,11 @@ OTP_REQUIRED_ROLES = ["ADMIN", "SIEGE", "DT"]
 OTP_VERIFY_URL = "/connexion/second-facteur/"
 
 LANGUAGE_CODE = "fr"
+# The interface is French. The notice handed to the persons (instruction II.A.6) is translated
+# through Django's catalogue (locale/<code>/LC_MESSAGES/django.po, compiled .mo committed):
+# add a language here and a catalogue there (see README, « Notice d’information »).
+LANGUAGES = [("fr", "Français"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Europe/Paris"
 USE_I18N = True
 USE_TZ = True

@@ -33,10 +33,12 @@ urlpatterns = [
     path("mentions-legales/", views.legal_notice, name="legal_notice"),
     path("accessibilite/", views.accessibility, name="accessibility"),
     path("donnees-personnelles/", views.personal_data, name="personal_data"),
+    path("donnees-personnelles/notice-<str:language>.pdf", views.notice_pdf, name="notice_pdf"),
     path("journal/", audit_views.audit_list, name="audit_list"),
     path("journal/export.csv", audit_views.audit_export, name="audit_export"),
     path("listes/", include("exchanges.urls")),
     path("commissions/", include("meetings.urls")),
+    path("droits-des-personnes/", include("siao_ofii.rights.urls")),
     path("admin/", admin.site.urls),
 ]
 

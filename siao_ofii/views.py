@@ -4,6 +4,7 @@ import base64
 
 import segno
 from django.contrib import messages
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
@@ -15,6 +16,8 @@ from referentiel.models import Departement
 from referentiel.perimeter import Capability, active_habilitations, has_capability, visible_departements
 from siao_ofii.audit.models import AuditAction
 from siao_ofii.audit.services import record
+
+from . import notice
 
 
 def home(request):
@@ -49,7 +52,24 @@ def _public(template, title):
 
 legal_notice = _public("pages/mentions_legales.html", "Mentions légales")
 accessibility = _public("pages/accessibilite.html", "Déclaration d’accessibilité")
-personal_data = _public("pages/donnees_personnelles.html", "Données personnelles")
+
+
+@public
+def personal_data(request):
+    return render(request, "pages/donnees_personnelles.html", {
+        "title": "Données personnelles", "notice_languages": notice.languages(),
+    })
+
+
+@public
+def notice_pdf(request, language):
+    """The one-page notice for the persons (instruction II.A.6), in one of settings.LANGUAGES.
+    No personal data in it: public, so that SIAO agents print it and anyone can read it."""
+    if language not in dict(notice.languages()):
+        raise Http404("Langue non disponible.")
+    response = HttpResponse(notice.notice_pdf(language), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="notice-transmission-ofii-{language}.pdf"'
+    return response
 
 
 def _safe_next(request, default="/"):

@@ -77,6 +77,9 @@ class MonthlyList(models.Model):
     # The uploaded file, encrypted in the private storage (STORAGES["private"], shared by every
     # node) as ``uploads/<source_path>``, only until it has been processed (or, when a column
     # must be mapped by hand, until the agent has mapped it).
+    # Why a validated list was corrected (a new version): mandatory, shown in the history; e.g. a
+    # rectification asked by the person (right of rectification, CESEDA R.744-52).
+    correction_reason = models.TextField("motif de la correction", blank=True)
     source_name = models.CharField("nom du fichier", max_length=255, blank=True)
     source_path = models.CharField(max_length=255, blank=True, editable=False)
 
@@ -138,7 +141,11 @@ class ListRow(models.Model):
     class Meta:
         ordering = ["monthly_list", "line_number"]
         verbose_name = "ligne"
-        indexes = [models.Index(fields=["monthly_list", "line_number"])]
+        indexes = [
+            models.Index(fields=["monthly_list", "line_number"]),
+            # Rights of access and rectification (R.744-52): siège searches a person by birth date.
+            models.Index(fields=["birth_date"], name="listrow_birth_date"),
+        ]
 
     def __str__(self):
         return f"Ligne {self.line_number}"

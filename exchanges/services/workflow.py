@@ -405,19 +405,23 @@ def delete_row(row, *, user, request=None):
                period=ml.period, line=line, step="row_removed", remaining_errors=ml.error_count)
 
 
-def start_correction(ml, *, user, request=None):
+def start_correction(ml, *, user, reason, request=None):
     """A new draft, version n+1, copied from the validated list (which stays valid until the
-    new version is validated)."""
+    new version is validated). ``reason`` is mandatory and kept on the new version: a
+    rectification (CESEDA R.744-52) is traceable version by version."""
     _require_agent(ml, user)
     if ml.state != ListState.VALIDATED:
         raise WorkflowError("Seule la version validée peut être corrigée.")
+    reason = (reason or "").strip()
+    if not reason:
+        raise WorkflowError("Indiquez le motif de la correction (par exemple : rectification demandée par la personne).")
     with transaction.atomic():
         draft = MonthlyList.objects.create(
             departement=ml.departement, period=ml.period, version=_next_version(ml.departement, ml.period),
             state=ListState.DRAFT, uploaded_by=user, source_sha256=ml.source_sha256, source_format=ml.source_format,
             source_name=ml.source_name, row_count=ml.row_count, error_count=ml.error_count,
             warning_count=ml.warning_count, progress=100,
-            report={**ml.report, "corrects_version": ml.version},
+            report={**ml.report, "corrects_version": ml.version}, correction_reason=reason[:2000],
         )
         _replace_previous_drafts(draft)
         fields = ["line_number", *ROW_FIELDS, "raw", "errors", "warnings", "ofii_warnings", "identity_key",

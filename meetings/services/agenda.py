@@ -1,5 +1,9 @@
 """The agenda of a commission, drawn from the month's validated list, and outcomes per person.
 
+- Only those who may use the list (capability USE_LIST: OFII and the SIAO of the
+  département) place persons on the agenda, one by one or by OFII's criteria; prefecture /
+  DDETS staff never select from the list (instruction I.A, II.A.2: "Seul l'OFII sera
+  destinataire de ces informations"). ``build_agenda`` refuses them (PermissionDenied).
 - The rows of the validated list of the meeting's month that meet the selection criteria
   (by default: new arrivals, status changed, ADA additional amount not due, continuous stay of
   at least 3 months; or every row) become situations: the agenda carries only what the meeting
@@ -13,8 +17,9 @@ Building is idempotent: a person already on the agenda is not added twice, and i
 re-categorised, re-prioritised or withdrew keep their values.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import OuterRef, Subquery
 
@@ -50,7 +55,7 @@ def priority_for(row, carried_over=False):
 
 def validated_list(user, meeting):
     return (
-        MonthlyList.objects.visible_to(user, Capability.VIEW_MEETINGS)
+        MonthlyList.objects.visible_to(user, Capability.USE_LIST)
         .validated()
         .filter(departement_id=meeting.departement_id, period=meeting.period)
         .first()
@@ -86,9 +91,10 @@ class AgendaCriteria:
     ada_flag: bool = True
     min_months: int | None = 3  # continuous months in generalist shelter; None = not a criterion
     everyone: bool = False
+    row_ids: frozenset = frozenset()  # persons placed one by one (rows of the month's list)
 
     def selects(self, row):
-        if self.everyone:
+        if self.everyone or row.pk in self.row_ids:
             return True
         return (
             (self.new_arrivals and row.movement == Movement.NEW)
@@ -109,20 +115,43 @@ class BuildResult:
     warnings: list = field(default_factory=list)
 
 
+def may_compose(user, meeting):
+    """May ``user`` place persons of the month's list on this agenda (OFII, the département's SIAO)?"""
+    return Departement.objects.visible_to(user, Capability.USE_LIST).filter(pk=meeting.departement_id).exists()
+
+
 def may_take_whole_list(user, meeting):
     """Only OFII (the list's recipient) may put every person of the list on the agenda."""
     return Departement.objects.visible_to(user, Capability.READ_EXTRACT).filter(pk=meeting.departement_id).exists()
+
+
+def candidate_rows(user, meeting):
+    """The rows of the month's validated list not yet on the agenda: the one-by-one picker.
+    Empty for anyone who may not use the list."""
+    if not may_compose(user, meeting):
+        return ListRow.objects.none()
+    ml = validated_list(user, meeting)
+    if ml is None:
+        return ListRow.objects.none()
+    on_agenda = meeting.items.exclude(identity_key="").values("identity_key")
+    return (
+        ListRow.objects.visible_to(user, Capability.USE_LIST)
+        .filter(monthly_list=ml).exclude(identity_key="").exclude(identity_key__in=on_agenda)
+        .order_by("last_name", "first_name", "line_number")
+    )
 
 
 @transaction.atomic
 def build_agenda(user, meeting, criteria=None):
     """Add to the agenda the selected rows of the month's list and the open situations of earlier
     months. Persons with an open outcome are always added, whatever the criteria."""
+    if not may_compose(user, meeting):
+        raise PermissionDenied("Seuls l’OFII et le SIAO du département placent des personnes à l’ordre du jour.")
     criteria = criteria or AgendaCriteria()
-    if criteria.everyone and not may_take_whole_list(user, meeting):
-        # Prefecture staff see what the meeting needs, never the whole nominative list (DESIGN §2).
-        criteria = AgendaCriteria()
     result = BuildResult()
+    if criteria.everyone and not may_take_whole_list(user, meeting):
+        criteria = replace(criteria, everyone=False)
+        result.warnings.append("Seul l’OFII peut inscrire toutes les personnes de la liste : choix ignoré.")
     existing = {
         key: item for item, key in ((i, i.identity_key) for i in meeting.items.exclude(identity_key=""))
     }
@@ -134,7 +163,7 @@ def build_agenda(user, meeting, criteria=None):
             "et les points divers."
         )
     else:
-        rows = ListRow.objects.visible_to(user, Capability.VIEW_MEETINGS).filter(monthly_list=ml).exclude(identity_key="")
+        rows = ListRow.objects.visible_to(user, Capability.USE_LIST).filter(monthly_list=ml).exclude(identity_key="")
         rows_by_key = {r.identity_key: r for r in rows}
     carried = {o.identity_key: o for o in open_outcomes_before(user, meeting)}
     new_items = []
@@ -191,7 +220,7 @@ def agenda_items(user, meeting, include_excluded=False):
     qs = (
         AgendaItem.objects.visible_to(user, Capability.VIEW_MEETINGS)
         .filter(meeting=meeting)
-        .select_related("list_row", "outcome", "outcome__responsible_organisation", "carried_from")
+        .select_related("meeting", "list_row", "outcome", "outcome__responsible_organisation", "carried_from")
         .order_by("category", "-priority", "pk")
     )
     return qs if include_excluded else qs.on_agenda()

@@ -2,6 +2,8 @@
 
 The nominative part (who, which decision) is included only when the reader's perimeter covers
 the département; otherwise the minutes give the attendees and counts per category and decision.
+Items are shown as ``disclosure.SeenItem``: prefecture / DDETS readers get the same minimised
+view as on the agenda page (no birth date, entry date, ADA conclusion, finer status, priority).
 """
 
 import io
@@ -17,6 +19,7 @@ from siao_ofii.csvsafe import neutralize
 
 from ..models import Category, Decision
 from .agenda import agenda_items
+from .disclosure import may_use_list, seen_items
 
 
 def may_read_nominative(user, meeting):
@@ -45,7 +48,8 @@ def minutes_data(user, meeting):
         "organisations": list(meeting.invited_organisations.all()),
         "agents": list(meeting.invited_agents.select_related("organisation")),
         "nominative": nominative,
-        "items": items,
+        "list_details": may_use_list(user, meeting.departement),
+        "items": seen_items(user, meeting.departement, items),
         "by_category": sorted(by_category.items()),
         "by_decision": sorted(by_decision.items()),
         "generated_at": timezone.localtime(),
@@ -110,19 +114,20 @@ def minutes_xlsx(user, meeting):
     ws.column_dimensions["B"].width = 80
     if data["nominative"]:
         ws2 = wb.create_sheet("Situations")
-        headers = ["Catégorie", "Priorité", "Nom", "Prénom", "Statut", "Reporté", "Décision", "Organisme chargé",
+        # The priority (ADA conclusion, length of stay) only for readers of the list (disclosure.py).
+        priority = ["Priorité"] if data["list_details"] else []
+        headers = ["Catégorie", *priority, "Nom", "Prénom", "Statut", "Reporté", "Décision", "Organisme chargé",
                    "Échéance", "État", "Commentaire"]
         for c, h in enumerate(headers, start=1):
             _text(ws2, 1, c, h).font = Font(bold=True)
         for r, item in enumerate(data["items"], start=2):
-            row = item.list_row
-            outcome = getattr(item, "outcome", None)
+            outcome = item.current_outcome
             values = [
-                Category(item.category).label,
-                item.priority,
-                row.last_name if row else item.text,
-                row.first_name if row else "",
-                row.get_status_display() if row else "",
+                item.category_label,
+                *([item.priority] if priority else []),
+                item.last_name if item.has_row else item.text,
+                item.first_name,
+                item.status_label,
                 "oui" if item.carried_over else "non",
                 outcome.get_decision_display() if outcome else "",
                 str(outcome.responsible_organisation or "") if outcome else "",

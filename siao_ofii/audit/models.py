@@ -33,6 +33,8 @@ class AuditAction(models.TextChoices):
     AUDIT_EXPORT = "audit_export", "Export du journal"
     MEETING_CHANGED = "meeting_changed", "Commission planifiée ou modifiée"
     OUTCOME_RECORDED = "outcome_recorded", "Suite donnée enregistrée"
+    RIGHTS_SEARCH = "rights_search", "Recherche d’une personne (droit d’accès)"
+    RIGHTS_EXPORT = "rights_export", "Export des données d’une personne (droit d’accès)"
 
 
 class AppendOnlyError(Exception):

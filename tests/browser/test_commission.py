@@ -85,7 +85,8 @@ def test_commission_journey(page):
     rows = page.locator(".agenda-table tbody tr")
     assert rows.count() == 3
     assert "NOM0" in rows.nth(0).text_content()  # ADA flag first
-    assert "NOM2" not in page.text_content("main")
+    assert "NOM2" not in " ".join(rows.all_text_contents())
+    assert "NOM2" in page.text_content("#pick-form")  # can be placed one by one
     check_a11y(page, "commission_agenda_dt")
     for decision, org in [("dna", "OFII — DT Lyon"), ("cph", "SIAO 69 — Rhône")]:
         page.locator(".outcome-link", has_text="Enregistrer la suite").first.click()
@@ -121,12 +122,24 @@ def test_commission_journey(page):
     check_a11y(page, "commission_history")
     _log_out(page)
 
-    # 3. The SIAO agent of 69 reads the agenda and the outcomes, without any edit control.
+    # 3. The SIAO agent of 69 reads the outcomes and may place persons of its list, not decide.
     log_in(page, "siao.69@demo.test", DEFAULT_DEMO_PASSWORD)
     page.goto(f"{page.base}/commissions/{meeting.pk}/ordre-du-jour/")
     assert page.locator(".outcome-summary").count() == 2
-    assert page.locator("#agenda-form, #build-form, .outcome-link").count() == 0
-    check_a11y(page, "commission_agenda_siao_read_only")
+    assert page.locator(".outcome-link").count() == 0
+    assert page.locator("#agenda-form, #build-form").count() == 2
+    check_a11y(page, "commission_agenda_siao")
+    _log_out(page)
+
+    # 4. The prefecture sees the agenda items, with only what the examination needs.
+    log_in(page, "prefecture.69@demo.test", DEFAULT_DEMO_PASSWORD)
+    page.goto(f"{page.base}/commissions/{meeting.pk}/ordre-du-jour/")
+    assert page.locator(".outcome-summary").count() == 2
+    assert page.locator("#agenda-form, #build-form, #pick-form").count() == 0
+    main = page.text_content("main")
+    assert "NOM0" in main and "né(e)" not in main and "ADA non dû" not in main
+    check_a11y(page, "commission_agenda_prefecture")
+    screenshot(page, "commission_agenda_prefecture")
     _log_out(page)
 
     # 4. Another département's users see none of it.

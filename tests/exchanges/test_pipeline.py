@@ -254,7 +254,7 @@ def test_versioning_correction_supersedes(demo, dep69):
     workflow.validate_list(v2, user)
     assert MonthlyList.objects.get(pk=v1.pk).state == ListState.SUPERSEDED
     assert MonthlyList.objects.get(pk=v2.pk).state == ListState.VALIDATED
-    v3 = workflow.start_correction(MonthlyList.objects.get(pk=v2.pk), user=user)
+    v3 = workflow.start_correction(MonthlyList.objects.get(pk=v2.pk), user=user, reason="Date d’entrée rectifiée")
     assert v3.version == 3 and v3.rows.count() == 2
     workflow.validate_list(v3, user)
     states = dict(MonthlyList.objects.filter(departement=dep69, period=PERIOD).values_list("version", "state"))

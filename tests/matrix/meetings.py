@@ -3,8 +3,11 @@
 The meeting of the context belongs to département 69 (DT Lyon). Perimeter:
 - VIEW_MEETINGS (siege, dt.lyon, dt.paris, siao.69, siao.75, siao-dna.69, prefecture.69): pages;
   outside 69 → 404 (dt.paris, siao.75).
-- MANAGE_MEETINGS (siege, DT agents, prefecture): scheduling, agenda edits, outcomes; SIAO
-  agents read only → 403; admin has neither capability → 403.
+- MANAGE_MEETINGS (siege, DT agents, prefecture): scheduling, free items, outcomes; SIAO
+  agents → 403; admin has neither capability → 403.
+- USE_LIST (siege, DT agents, SIAO agents): place persons of the monthly list on the agenda
+  (criteria, one by one) and edit it; prefecture / DDETS → 403 for every selection option
+  ("Seul l'OFII sera destinataire", instruction I.A, II.A.2).
 """
 
 import datetime
@@ -15,11 +18,18 @@ from .base import FORBIDDEN, NOT_FOUND, Route, only
 
 VIEWERS = {"siege", "dt.lyon", "dt.paris", "siao.69", "siao.75", "siao-dna.69", "prefecture.69"}
 MANAGERS = {"siege", "dt.lyon", "dt.paris", "prefecture.69"}
+COMPOSERS = {"siege", "dt.lyon", "dt.paris", "siao.69", "siao.75", "siao-dna.69"}
 OUTSIDE_69 = {"dt.paris": NOT_FOUND, "siao.75": NOT_FOUND}
 
 
 def view_69(status=200):
     expect = only(VIEWERS, allowed_status=status)
+    expect.update(OUTSIDE_69)
+    return expect
+
+
+def compose_69(status=302):
+    expect = only(COMPOSERS, allowed_status=status)
     expect.update(OUTSIDE_69)
     return expect
 
@@ -48,7 +58,7 @@ def context(demo):
     item = AgendaItem.objects.create(meeting=meeting, identity_key=row.identity_key, list_row=row,
                                      on_current_list=True, category=Category.ASYLUM_SEEKER)
     record_outcome(demo["dt.lyon"], item, decision=Decision.DNA)
-    return {"meeting": meeting, "item": item}
+    return {"meeting": meeting, "item": item, "row": ListRow.objects.filter(monthly_list=ml).last()}
 
 
 def mk(ctx):
@@ -75,9 +85,20 @@ ROUTES = [
     Route("meetings:held", expect={**only(MANAGERS, allowed_status=405), "siao.69": 405, "siao.75": 405,
                                    "siao-dna.69": 405, "admin": 405}, kwargs=mk),
     Route("meetings:agenda", expect=view_69(), kwargs=mk),
-    Route("meetings:agenda", expect={**view_69(302), "siao.69": FORBIDDEN, "siao-dna.69": FORBIDDEN}, kwargs=mk,
+    Route("meetings:agenda", expect=compose_69(), kwargs=mk,
           method="post", data=lambda ctx: {f"priority-{ctx['item'].pk}": "5"}),
-    Route("meetings:agenda_build", expect=manage_69(302), kwargs=mk, method="post"),
+    # Every selection option of the agenda generation: refused to the prefecture (403).
+    *[Route("meetings:agenda_build", expect=compose_69(), kwargs=mk, method="post", data=data)
+      for data in (
+          lambda ctx: {},
+          lambda ctx: {"submitted": "1"},
+          lambda ctx: {"submitted": "1", "everyone": "on"},
+          lambda ctx: {"submitted": "1", "long_stay": "on", "min_months": "1"},
+          lambda ctx: {"submitted": "1", "new_arrivals": "on"},
+          lambda ctx: {"submitted": "1", "status_changed": "on"},
+          lambda ctx: {"submitted": "1", "ada_flag": "on"},
+          lambda ctx: {"submitted": "1", "rows": [ctx["row"].pk]},
+      )],
     Route("meetings:free_item", expect=manage_69(), kwargs=mk),
     Route("meetings:free_item", expect=manage_69(302), kwargs=mk, method="post",
           data=lambda ctx: {"text": "Point sur les places CADA", "category": "9", "priority": "0"}),

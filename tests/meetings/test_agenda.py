@@ -63,22 +63,27 @@ def test_build_is_idempotent_and_keeps_agent_choices(demo, make_meeting, validat
 
 
 def test_no_validated_list_warns_and_outsider_builds_nothing(demo, make_meeting, validated_list):
+    from django.core.exceptions import PermissionDenied
+
     meeting = make_meeting()
-    result = build_agenda(demo["prefecture.69"], meeting, EVERYONE)
+    result = build_agenda(demo["dt.lyon"], meeting, EVERYONE)
     assert result.added == 0 and "Aucune liste validée" in result.warnings[0]
     validated_list("2026-11", rows=3)
-    # A user outside 69 does not reach the list (perimeter of the querysets).
-    assert build_agenda(demo["dt.paris"], meeting, EVERYONE).added == 0
+    # A user outside 69 does not reach the list (perimeter rule).
+    with pytest.raises(PermissionDenied):
+        build_agenda(demo["dt.paris"], meeting, EVERYONE)
+    assert meeting.items.count() == 0
     assert build_agenda(demo["dt.lyon"], meeting, EVERYONE).added == 3
 
 
-def test_prefecture_never_takes_the_whole_list(demo, make_meeting, validated_list):
-    """DESIGN §2: prefecture staff see what the meeting needs, not the full nominative list."""
+def test_only_ofii_takes_the_whole_list(demo, make_meeting, validated_list):
+    """The SIAO places persons by OFII's criteria or one by one; "everyone" is OFII's choice only."""
     validated_list("2026-11", rows=4, facts={0: {"movement": Movement.NEW}, 1: {"continuous_months": 1},
                                              2: {"continuous_months": 1}, 3: {"continuous_months": 1}})
     meeting = make_meeting()
-    result = build_agenda(demo["prefecture.69"], meeting, EVERYONE)
+    result = build_agenda(demo["siao.69"], meeting, EVERYONE)
     assert result.added == 1  # only the new arrival: the "everyone" choice is ignored
+    assert "Seul l’OFII peut inscrire toutes les personnes" in result.warnings[0]
     assert {i.identity_key for i in meeting.items.all()} == {"key-0"}
 
 
@@ -187,7 +192,7 @@ def test_status_da_vs_bpi_mapping():
 
 
 def test_default_criteria_keep_only_what_the_meeting_needs(demo, make_meeting, validated_list):
-    user = demo["prefecture.69"]
+    user = demo["siao.69"]
     validated_list("2026-10", rows=6, start=0)
     octo = make_meeting(aware(2026, 10, 20))
     build_agenda(demo["dt.lyon"], octo, EVERYONE)

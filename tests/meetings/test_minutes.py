@@ -53,7 +53,10 @@ def test_minutes_without_nominative_part_outside_the_perimeter(demo, held_meetin
 
 
 def test_minutes_xlsx_opened_and_formulas_neutralised(demo, held_meeting):
-    wb = load_workbook(io.BytesIO(minutes_xlsx(demo["prefecture.69"], held_meeting)))
+    # The prefecture's minutes carry no priority (ADA conclusion, length of stay: disclosure.py).
+    header = [c.value for c in load_workbook(io.BytesIO(minutes_xlsx(demo["prefecture.69"], held_meeting)))["Situations"][1]]
+    assert header[:3] == ["Catégorie", "Nom", "Prénom"]
+    wb = load_workbook(io.BytesIO(minutes_xlsx(demo["dt.lyon"], held_meeting)))
     assert wb.sheetnames == ["Commission", "Situations"]
     ws = wb["Situations"]
     header = [c.value for c in ws[1]]

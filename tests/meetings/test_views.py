@@ -74,15 +74,16 @@ def _agenda_setup(demo, make_meeting, validated_list, rows=3):
     return meeting
 
 
-def test_siao_reads_agenda_but_cannot_edit(client, demo, make_meeting, validated_list):
+def test_siao_composes_agenda_but_records_no_outcome(client, demo, make_meeting, validated_list):
+    """The SIAO places persons of its own list (instruction I.A); decisions are the commission's."""
     meeting = _agenda_setup(demo, make_meeting, validated_list)
     login(client, demo["siao.69"])
     response = client.get(reverse("meetings:agenda", args=[meeting.pk]))
     body = response.content.decode()
     assert response.status_code == 200 and "NOM0" in body
-    assert 'id="agenda-form"' not in body and "Enregistrer la suite" not in body
+    assert 'id="agenda-form"' in body and "Enregistrer la suite" not in body
     item = meeting.items.first()
-    assert client.post(reverse("meetings:agenda", args=[meeting.pk]), {f"priority-{item.pk}": "1"}).status_code == 403
+    assert client.post(reverse("meetings:agenda", args=[meeting.pk]), {f"priority-{item.pk}": "1"}).status_code == 302
     assert client.get(reverse("meetings:outcome", args=[item.pk])).status_code == 403
     event = AuditEvent.objects.filter(action=AuditAction.NOMINATIVE_READ, actor=demo["siao.69"]).get()
     assert event.details == {"view": "agenda", "rows": 3} and event.departement == "69"
@@ -105,7 +106,10 @@ def test_other_departement_sees_nothing(client, demo, make_meeting, validated_li
 def test_edit_categories_priorities_and_exclusion(client, demo, make_meeting, validated_list):
     meeting = _agenda_setup(demo, make_meeting, validated_list)
     a, b = list(meeting.items.all())[:2]
-    login(client, demo["prefecture.69"])
+    login(client, demo["prefecture.69"])  # prefecture staff never compose the agenda (instruction I.A, II.A.2)
+    assert client.post(reverse("meetings:agenda", args=[meeting.pk]), {f"priority-{a.pk}": "500"}).status_code == 403
+    client.logout()
+    login(client, demo["dt.lyon"])
     response = client.post(reverse("meetings:agenda", args=[meeting.pk]), {
         f"category-{a.pk}": str(Category.REJECTED), f"priority-{a.pk}": "500",
         f"category-{b.pk}": str(b.category), f"priority-{b.pk}": str(b.priority), f"excluded-{b.pk}": "on",
@@ -280,8 +284,10 @@ def test_cancelled_meeting_agenda_is_frozen(client, demo, make_meeting, validate
     client.post(reverse("meetings:cancel", args=[meeting.pk]))
     detail = reverse("meetings:detail", args=[meeting.pk])
     assert client.post(reverse("meetings:outcome", args=[item.pk]), {"decision": "dna", "state": "open"})["Location"] == detail
-    assert client.post(reverse("meetings:agenda_build", args=[meeting.pk]))["Location"] == detail
     assert client.post(reverse("meetings:free_item", args=[meeting.pk]), {"text": "x", "category": "9", "priority": "0"})["Location"] == detail
+    client.logout()
+    login(client, demo["dt.lyon"])
+    assert client.post(reverse("meetings:agenda_build", args=[meeting.pk]))["Location"] == detail
     assert client.post(reverse("meetings:agenda", args=[meeting.pk]), {f"priority-{item.pk}": "7"})["Location"] == detail
     assert not Outcome.objects.exists() and meeting.items.count() == 3
     item.refresh_from_db()
