@@ -54,7 +54,7 @@ class ReturnFile(models.Model):
     source_sha256 = models.CharField("empreinte SHA-256 du fichier", max_length=64, blank=True)
     source_format = models.CharField("format", max_length=10, blank=True)
     source_name = models.CharField("nom du fichier", max_length=255, blank=True)
-    # The uploaded file, under PRIVATE_STORAGE_ROOT only until it has been processed.
+    # The uploaded file, encrypted in the private storage (uploads/) only until it has been processed.
     source_path = models.CharField(max_length=255, blank=True, editable=False)
     row_count = models.PositiveIntegerField("lignes", default=0)
     error_count = models.PositiveIntegerField("lignes en erreur", default=0)

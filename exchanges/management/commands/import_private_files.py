@@ -3,7 +3,7 @@ storage now configured (``PRIVATE_STORAGE``, e.g. ``database``), once, when upgr
 
     python manage.py import_private_files [--delete-source]
 
-Archives (``extracts/``) are copied as they are (AES-256 ZIPs, same name, SHA-256 checked
+Archives (``extracts/``, and ``returns/`` of the OFII → SIAO flow) are copied as they are (AES-256 ZIPs, same name, SHA-256 checked
 against the Extract row when there is one); uploaded lists waiting for processing
 (``uploads/``, stored in clear by older versions) are encrypted on the way. A file already in
 the target is skipped, so the command can run again. With ``--delete-source``, each copied
@@ -14,7 +14,8 @@ import hashlib
 from django.core.management.base import BaseCommand, CommandError
 
 from exchanges.extracts.services import EXTRACTS_DIR
-from exchanges.models import Extract
+from exchanges.models import Extract, ReturnArchive
+from exchanges.returns.services import RETURNS_DIR
 from exchanges.services.workflow import UPLOADS_DIR
 from siao_ofii.privatefiles.crypto import save_encrypted
 from siao_ofii.privatefiles.storage import PrivateFileSystemStorage, private_storage
@@ -44,8 +45,9 @@ class Command(BaseCommand):
         if isinstance(target, PrivateFileSystemStorage) and target.location == source.location:
             raise CommandError("Le stockage privé est déjà ce disque (PRIVATE_STORAGE=filesystem) : rien à copier.")
         hashes = dict(Extract.objects.exclude(file_path="").values_list("file_path", "sha256"))
+        hashes.update(ReturnArchive.objects.exclude(file_path="").values_list("file_path", "sha256"))
         copied = skipped = 0
-        for folder in (EXTRACTS_DIR, UPLOADS_DIR):
+        for folder in (EXTRACTS_DIR, RETURNS_DIR, UPLOADS_DIR):
             for name in _files(source, folder):
                 if target.exists(name):
                     skipped += 1
