@@ -146,15 +146,20 @@ def get_in_perimeter_or_404(request, queryset, capability, **lookup):
     try:
         return visible.get(**lookup)
     except queryset.model.DoesNotExist:
-        outside = queryset.filter(**lookup).first()
+        # Journaled whenever the object exists at all: outside the perimeter, or inside it but
+        # not under the parent named in the URL (a row of another list behind one's own list).
+        outside = queryset.model._base_manager.filter(**lookup).first()
         if outside is not None:
             record(
                 AuditAction.PERIMETER_DENIED,
                 request=request,
                 obj=outside,
-                departement=_departement_code(outside),
+                departement=_departement_code(outside, queryset),
                 capability=str(capability),
                 path=request.path,
+                reason=("hors de l’objet demandé"
+                        if queryset.model._default_manager.visible_to(request.user, capability).filter(**lookup).exists()
+                        else "hors périmètre"),
             )
         raise Http404("Objet introuvable.")
 
@@ -180,10 +185,14 @@ def departement_in_perimeter_or_404(request, capability, code):
     return dep
 
 
-def _departement_code(obj):
+def _departement_code(obj, queryset=None):
     from .models import Departement
 
     if isinstance(obj, Departement):
         return obj.code
+    lookup = getattr(queryset, "perimeter_lookup", None)
+    if lookup and lookup != "departement":
+        code = type(obj)._base_manager.filter(pk=obj.pk).values_list(f"{lookup}__code", flat=True).first()
+        return code or ""
     dep = getattr(obj, "departement", None)
     return getattr(dep, "code", "")

@@ -22,6 +22,7 @@ class AuditAction(models.TextChoices):
     AGENT_CHANGED = "agent_changed", "Agent créé ou modifié"
     SETTINGS_CHANGED = "settings_changed", "Paramètres modifiés"
     PERIMETER_DENIED = "perimeter_denied", "Accès refusé hors périmètre"
+    ACCESS_DENIED = "access_denied", "Accès refusé (rôle sans ce droit)"
     NOMINATIVE_READ = "nominative_read", "Consultation de données nominatives"
     UPLOAD = "upload", "Dépôt de fichier"
     LIST_VALIDATED = "list_validated", "Liste validée"
