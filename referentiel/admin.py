@@ -3,11 +3,13 @@ import datetime
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.models import Group
-from dsfr.models import DsfrConfig
+from django.core.exceptions import PermissionDenied
 from django.utils import timezone
+from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from dsfr.models import DsfrConfig
 
 from siao_ofii.audit.models import AuditAction
-from siao_ofii.audit.services import record
 
 from . import services
 from .models import (
@@ -120,6 +122,7 @@ class AgentCreationForm(forms.ModelForm):
 
 @admin.register(Agent)
 class AgentAdmin(admin.ModelAdmin):
+    audit_action = AuditAction.AGENT_CHANGED
     list_display = ("email", "last_name", "first_name", "organisation", "is_active", "last_login")
     list_filter = ("is_active", "habilitations__role", "organisation__kind")
     search_fields = ("email", "first_name", "last_name", "organisation__name")
@@ -129,16 +132,27 @@ class AgentAdmin(admin.ModelAdmin):
     autocomplete_fields = ("organisation",)
     inlines = [HabilitationInline]
     form = AgentCreationForm
+    actions = ["reset_second_factor"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).distinct()
 
+    def get_readonly_fields(self, request, obj=None):
+        # The e-mail of an agent who holds a habilitation is frozen: changing it and then using
+        # « Mot de passe oublié » would hand the account (and its access) to someone else
+        # (issue 10, point 5). Revoke the habilitations first, or create a new account.
+        fields = super().get_readonly_fields(request, obj)
+        if obj is not None and services.holds_habilitation(obj):
+            return (*fields, "email")
+        return fields
+
     def save_model(self, request, obj, form, change):
+        old_email = Agent.objects.get(pk=obj.pk).email if change else None
         if not change:
             obj.set_unusable_password()
         super().save_model(request, obj, form, change)
-        record(AuditAction.AGENT_CHANGED, request=request, obj=obj, created=not change,
-               changed=",".join(form.changed_data))
+        if change and old_email != obj.email:
+            services.notify_email_change(obj, old_email)
         if not change:
             messages.info(
                 request,
@@ -146,8 +160,53 @@ class AgentAdmin(admin.ModelAdmin):
                 "(ou se connecte avec ProConnect si activé). Accordez-lui maintenant une habilitation.",
             )
 
+    @admin.action(description="Réinitialiser le second facteur (l’agent en enregistre un nouveau à sa prochaine "
+                              "connexion)")
+    def reset_second_factor(self, request, queryset):
+        for agent in queryset:
+            services.reset_second_factor(agent, reset_by=request.user, request=request)
+        self.message_user(request, f"Second facteur réinitialisé pour {len(queryset)} agent(s).", messages.WARNING)
+
     def has_delete_permission(self, request, obj=None):
         return False  # accounts are deactivated, never deleted (the audit log refers to them)
+
+
+# django-otp's device admin, without its secrets and without any way to set a device: an
+# administrator who could add a confirmed device with a key they know would pass any agent's
+# second factor (issue 10, point 5). The only action left is the audited reset.
+admin.site.unregister(TOTPDevice)
+
+
+@admin.register(TOTPDevice)
+class SecondFactorDeviceAdmin(TOTPDeviceAdmin):
+    readonly_fields = ()
+    actions = ["reset_second_factor"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f for fieldset in self.get_fieldsets(request, obj) for f in fieldset[1]["fields"]]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def config_view(self, request, pk):
+        raise PermissionDenied("Le secret d’un second facteur n’est jamais affiché.")
+
+    def qrcode_view(self, request, pk):
+        raise PermissionDenied("Le secret d’un second facteur n’est jamais affiché.")
+
+    @admin.action(description="Réinitialiser le second facteur de ces agents (nouvel enregistrement à la prochaine "
+                              "connexion)")
+    def reset_second_factor(self, request, queryset):
+        agents = Agent.objects.filter(pk__in=queryset.values("user_id"))
+        for agent in agents:
+            services.reset_second_factor(agent, reset_by=request.user, request=request)
+        self.message_user(request, f"Second facteur réinitialisé pour {len(agents)} agent(s).", messages.WARNING)
 
 
 class StateFilter(admin.SimpleListFilter):
@@ -264,6 +323,7 @@ class HabilitationAdmin(admin.ModelAdmin):
 
 @admin.register(PlatformSettings)
 class PlatformSettingsAdmin(admin.ModelAdmin):
+    audit_action = AuditAction.SETTINGS_CHANGED
     list_display = ("__str__", "collect_agdref_nationality", "retention_months", "updated_at")
 
     def has_add_permission(self, request):
@@ -271,8 +331,3 @@ class PlatformSettingsAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
-
-    def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        record(AuditAction.SETTINGS_CHANGED, request=request, obj=obj,
-               **{f: str(form.cleaned_data[f]) for f in form.changed_data})

@@ -2,6 +2,7 @@
 
 import datetime
 
+from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
@@ -71,3 +72,41 @@ def extend_habilitation(hab, *, until=None, days=365, extended_by, request=None)
     record(AuditAction.HABILITATION_EXTENDED, request=request, actor=extended_by, obj=hab,
            previous_valid_until=previous.isoformat(), **_snapshot(hab))
     return hab
+
+
+def holds_habilitation(agent):
+    """A habilitation that is not revoked nor over (current, upcoming or awaiting approval)."""
+    return agent.habilitations.filter(revoked_at__isnull=True, valid_until__gte=timezone.localdate()).exists()
+
+
+def notify_email_change(agent, old_email):
+    """Tell the former address that the account's e-mail changed: a password reset cannot then
+    be sent silently to someone else (issue 10, point 5). The change itself is journaled by the
+    administration (old and new values)."""
+    send_mail(
+        "Transmission SIAO → OFII : l’adresse de votre compte a été modifiée",
+        f"Bonjour,\n\nL’adresse e-mail de votre compte sur la plateforme de transmission SIAO → OFII "
+        f"vient d’être remplacée par {agent.email} par un administrateur.\n\nSi vous n’êtes pas à "
+        f"l’origine de cette demande, prévenez immédiatement votre hiérarchie et le siège de l’OFII.\n",
+        None,
+        [old_email],
+    )
+
+
+@transaction.atomic
+def reset_second_factor(agent, *, reset_by, request=None):
+    """Remove the agent's TOTP devices: at the next login they enrol a new application, and an
+    open session must pass the second factor again. The administrator never sees a secret."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    count, _ = TOTPDevice.objects.filter(user=agent).delete()
+    record(AuditAction.OTP_RESET, request=request, actor=reset_by, obj=agent, devices=count)
+    send_mail(
+        "Transmission SIAO → OFII : votre second facteur a été réinitialisé",
+        "Bonjour,\n\nUn administrateur a réinitialisé le second facteur de votre compte. À votre prochaine "
+        "connexion, enregistrez de nouveau votre application d’authentification (un QR code vous sera "
+        "présenté).\n\nSi vous n’avez rien demandé, prévenez immédiatement le siège de l’OFII.\n",
+        None,
+        [agent.email],
+    )
+    return count

@@ -138,6 +138,9 @@ OTP_TOTP_ISSUER = "SIAO-OFII"
 # DT agents too: they download archives and reveal their passwords.
 OTP_REQUIRED_ROLES = ["ADMIN", "SIEGE", "DT"]
 OTP_VERIFY_URL = "/connexion/second-facteur/"
+# No administrator reads an agent's TOTP secret (issue 10, point 5): django-otp's admin hides the
+# key and refuses its QR-code views; referentiel.admin also forbids adding or changing devices.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 LANGUAGE_CODE = "fr"
 TIME_ZONE = "Europe/Paris"

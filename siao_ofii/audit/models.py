@@ -21,6 +21,8 @@ class AuditAction(models.TextChoices):
     HABILITATION_REVOKED = "habilitation_revoked", "Habilitation révoquée"
     AGENT_CHANGED = "agent_changed", "Agent créé ou modifié"
     SETTINGS_CHANGED = "settings_changed", "Paramètres modifiés"
+    ADMIN_CHANGED = "admin_changed", "Modification dans l’administration"
+    OTP_RESET = "otp_reset", "Second facteur réinitialisé"
     PERIMETER_DENIED = "perimeter_denied", "Accès refusé hors périmètre"
     ACCESS_DENIED = "access_denied", "Accès refusé (rôle sans ce droit)"
     NOMINATIVE_READ = "nominative_read", "Consultation de données nominatives"
