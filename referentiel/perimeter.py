@@ -30,6 +30,10 @@ class Capability(StrEnum):
     NATIONAL_DASHBOARD = "national_dashboard"
     VIEW_AUDIT = "view_audit"
     ADMINISTER = "administer"
+    # R744-47: OFII headquarters approves the habilitations of OFII staff (DT, SIEGE).
+    APPROVE_OFII_HABILITATIONS = "approve_ofii_habilitations"
+    # R744-48: the prefecture designates the SIAO agents who receive DNA data, in its département.
+    DESIGNATE_DNA = "designate_dna"
 
 
 ROLE_CAPABILITIES = {
@@ -48,13 +52,15 @@ ROLE_CAPABILITIES = {
         Capability.MANAGE_MEETINGS,
         Capability.NATIONAL_DASHBOARD,
         Capability.VIEW_AUDIT,
+        Capability.APPROVE_OFII_HABILITATIONS,
     },
-    Role.PREFECTURE: {Capability.VIEW_MEETINGS, Capability.MANAGE_MEETINGS},
+    Role.PREFECTURE: {Capability.VIEW_MEETINGS, Capability.MANAGE_MEETINGS, Capability.DESIGNATE_DNA},
     Role.ADMIN: {Capability.ADMINISTER, Capability.VIEW_AUDIT},
 }
 
 # Capabilities that are not about départements (no nominative data behind them).
-GLOBAL_CAPABILITIES = {Capability.NATIONAL_DASHBOARD, Capability.VIEW_AUDIT, Capability.ADMINISTER}
+GLOBAL_CAPABILITIES = {Capability.NATIONAL_DASHBOARD, Capability.VIEW_AUDIT, Capability.ADMINISTER,
+                       Capability.APPROVE_OFII_HABILITATIONS}
 
 _CACHE_ATTR = "_active_habilitations_cache"
 

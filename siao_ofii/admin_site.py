@@ -70,12 +70,13 @@ class AuditedAdminMixin:
     in front of every ModelAdmin, third-party ones included, so nothing is registered unjournaled."""
 
     audit_action = "admin_changed"
+    journaled_operations = {"add", "change", "delete"}
 
     def journal(self, request, obj, before, after, *, operation):
         from siao_ofii.audit.services import record
 
         changes = diff(before, after)
-        if operation == "change" and not changes:
+        if (operation == "change" and not changes) or operation not in self.journaled_operations:
             return None
         return record(self.audit_action, request=request, obj=obj, departement=_departement_code(obj),
                       model=obj._meta.label, operation=operation, changes=changes)

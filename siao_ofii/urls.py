@@ -37,6 +37,7 @@ urlpatterns = [
     path("journal/export.csv", audit_views.audit_export, name="audit_export"),
     path("listes/", include("exchanges.urls")),
     path("commissions/", include("meetings.urls")),
+    path("habilitations/", include("referentiel.urls")),
     path("admin/", admin.site.urls),
 ]
 
