@@ -1,3 +1,5 @@
+import datetime
+
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 
@@ -30,3 +32,45 @@ class AgentPasswordResetForm(PasswordResetForm):
         from .models import Agent
 
         return Agent.objects.filter(email__iexact=email.strip(), is_active=True)
+
+
+class DnaDesignationForm(forms.Form):
+    """A prefecture agent designates a SIAO agent of their département for the DNA data (R744-48)."""
+
+    agent = forms.ModelChoiceField(label="Agent du SIAO", queryset=None,
+                                   help_text="Agents ayant une habilitation SIAO en cours sur le département.")
+    departement = forms.ModelChoiceField(label="Département", queryset=None)
+    valid_until = forms.DateField(label="Habilité jusqu’au", widget=forms.DateInput(attrs={"type": "date"}),
+                                  help_text="Format JJ/MM/AAAA.")
+    reason = forms.CharField(label="Référence de la décision du préfet (arrêté, note…)", max_length=2000,
+                             widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, departements, user, **kwargs):
+        from django.utils import timezone
+
+        from .models import Agent, Habilitation, Role
+
+        super().__init__(*args, **kwargs)
+        self.fields["departement"].queryset = departements
+        siao = Habilitation.objects.active().filter(role=Role.SIAO, departements__in=departements)
+        self.fields["agent"].queryset = (Agent.objects.filter(pk__in=siao.values("agent_id"), is_active=True)
+                                         .exclude(pk=user.pk).order_by("last_name", "first_name", "email"))
+        self.fields["agent"].label_from_instance = lambda a: f"{a.get_full_name() or a.email} ({a.email})"
+        self.initial.setdefault("valid_until", timezone.localdate() + datetime.timedelta(days=365))
+        for field in self.fields.values():
+            field.widget.attrs.setdefault("class", "fr-select" if isinstance(field, forms.ModelChoiceField)
+                                          else "fr-input")
+
+    def clean(self):
+        from django.utils import timezone
+
+        from .models import Habilitation, Role
+
+        data = super().clean()
+        agent, dep = data.get("agent"), data.get("departement")
+        if agent and dep and not Habilitation.objects.active().filter(agent=agent, role=Role.SIAO,
+                                                                      departements=dep).exists():
+            self.add_error("agent", f"Cet agent n’est pas agent du SIAO du département {dep.code}.")
+        if data.get("valid_until") and data["valid_until"] < timezone.localdate():
+            self.add_error("valid_until", "La date de fin est déjà passée.")
+        return data

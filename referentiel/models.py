@@ -209,18 +209,42 @@ class Role(models.TextChoices):
 
 DEPARTEMENT_ROLES = {Role.SIAO, Role.SIAO_DNA, Role.PREFECTURE}
 
+# Who makes a habilitation effective (issue 10, point 4). An administrator manages accounts and
+# asks; the authority the texts name approves:
+# - R744-47 CESEDA: OFII staff (DT, headquarters) are designated by OFII's director general →
+#   OFII headquarters (a valid SIEGE habilitation) approves DT and SIEGE habilitations;
+# - R744-48 CESEDA: the SIAO staff who receive DNA data are "individuellement désignés et
+#   spécialement habilités par le préfet" → a prefecture agent of that département designates them;
+# - administrator and prefecture habilitations (the latter carries the prefect's power to designate)
+#   need a second administrator (four-eyes).
+# The approver is never the requester nor the beneficiary: an account an administrator created
+# (a puppet) cannot approve its own grant, and nobody approves their own request.
+APPROVER_ROLE = {
+    Role.ADMIN: Role.ADMIN,
+    Role.PREFECTURE: Role.ADMIN,
+    Role.DT: Role.SIEGE,
+    Role.SIEGE: Role.SIEGE,
+    Role.SIAO_DNA: Role.PREFECTURE,
+}
+
 
 class HabilitationQuerySet(models.QuerySet):
     def active(self, on=None):
         on = on or timezone.localdate()
-        return self.filter(valid_from__lte=on, valid_until__gte=on, revoked_at__isnull=True, agent__is_active=True)
+        return self.filter(valid_from__lte=on, valid_until__gte=on, revoked_at__isnull=True, agent__is_active=True,
+                           approved_at__isnull=False)
+
+    def pending(self):
+        return self.filter(approved_at__isnull=True, revoked_at__isnull=True)
 
     def state(self, state, on=None):
         on = on or timezone.localdate()
         if state == "active":
             return self.active(on)
+        if state == "pending":
+            return self.pending()
         if state == "upcoming":
-            return self.filter(valid_from__gt=on, revoked_at__isnull=True)
+            return self.filter(valid_from__gt=on, revoked_at__isnull=True, approved_at__isnull=False)
         if state == "expired":
             return self.filter(valid_until__lt=on, revoked_at__isnull=True)
         if state == "revoked":
@@ -265,6 +289,27 @@ class Habilitation(models.Model):
         help_text="Vide seulement pour les habilitations créées par l’installation.",
     )
     reason = models.TextField("motif / référence de la décision")
+    designated_by = models.ForeignKey(
+        Agent,
+        verbose_name="désignée par (préfecture)",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="habilitations_designated",
+        help_text="Agent de préfecture du département qui a désigné l’agent SIAO pour les données DNA (R744-48).",
+    )
+    approved_by = models.ForeignKey(
+        Agent,
+        verbose_name="approuvée par",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="habilitations_approved",
+    )
+    approved_at = models.DateTimeField("approuvée le", null=True, blank=True,
+                                       help_text="Vide : demande en attente de l’autorité compétente.")
+    # Canonical perimeter ("dt:3", "dep:12,40", "national"…), for the duplicate constraint.
+    perimeter_key = models.CharField(max_length=200, editable=False, default="")
     created_at = models.DateTimeField("créée le", auto_now_add=True)
     revoked_at = models.DateTimeField("révoquée le", null=True, blank=True)
     revoked_by = models.ForeignKey(
@@ -287,6 +332,18 @@ class Habilitation(models.Model):
             models.CheckConstraint(
                 condition=Q(role="DT", dt__isnull=False) | (~Q(role="DT") & Q(dt__isnull=True)),
                 name="habilitation_dt_only_for_dt_role",
+            ),
+            # R744-48: an effective SIAO_DNA habilitation names the prefecture agent who designated.
+            models.CheckConstraint(
+                condition=~Q(role="SIAO_DNA") | Q(approved_at__isnull=True) | Q(designated_by__isnull=False),
+                name="habilitation_dna_designated_by_prefecture",
+            ),
+            # The same habilitation twice (a double-submitted form) is refused by the database; on
+            # PostgreSQL an exclusion constraint also refuses overlapping periods (migration 0004).
+            models.UniqueConstraint(
+                fields=["agent", "role", "perimeter_key", "valid_from"],
+                condition=Q(revoked_at__isnull=True),
+                name="habilitation_no_duplicate",
             ),
         ]
 
@@ -316,18 +373,29 @@ class Habilitation(models.Model):
 
     perimeter_label.short_description = "périmètre"
 
+    def compute_perimeter_key(self, departements=None):
+        if self.role == Role.DT:
+            return f"dt:{self.dt_id}"
+        if self.role not in DEPARTEMENT_ROLES:
+            return "national" if self.role == Role.SIEGE else "administration"
+        deps = self.departements.all() if departements is None else departements
+        return "dep:" + ",".join(str(pk) for pk in sorted(d.pk for d in deps))
+
     @property
     def state(self):
         today = timezone.localdate()
         if self.revoked_at:
             return "revoked"
+        if self.approved_at is None:
+            return "pending"
         if self.valid_from > today:
             return "upcoming"
         if self.valid_until < today:
             return "expired"
         return "active"
 
-    STATE_LABELS = {"active": "en cours", "upcoming": "à venir", "expired": "expirée", "revoked": "révoquée"}
+    STATE_LABELS = {"active": "en cours", "pending": "en attente d’approbation", "upcoming": "à venir",
+                    "expired": "expirée", "revoked": "révoquée"}
 
     def get_state_display(self):
         return self.STATE_LABELS[self.state]

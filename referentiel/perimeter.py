@@ -41,6 +41,10 @@ class Capability(StrEnum):
     NATIONAL_DASHBOARD = "national_dashboard"
     VIEW_AUDIT = "view_audit"
     ADMINISTER = "administer"
+    # R744-47: OFII headquarters approves the habilitations of OFII staff (DT, SIEGE).
+    APPROVE_OFII_HABILITATIONS = "approve_ofii_habilitations"
+    # R744-48: the prefecture designates the SIAO agents who receive DNA data, in its département.
+    DESIGNATE_DNA = "designate_dna"
 
 
 ROLE_CAPABILITIES = {
@@ -62,15 +66,18 @@ ROLE_CAPABILITIES = {
         Capability.RIGHTS_REQUESTS,
         Capability.NATIONAL_DASHBOARD,
         Capability.VIEW_AUDIT,
+        Capability.APPROVE_OFII_HABILITATIONS,
     },
     # Prefecture / DDETS: schedule the commission, invite, record decisions, keep the minutes;
-    # never USE_LIST (instruction I.A, II.A.2).
-    Role.PREFECTURE: {Capability.VIEW_MEETINGS, Capability.MANAGE_MEETINGS},
+    # never USE_LIST (instruction I.A, II.A.2). The prefect designates the SIAO agents who
+    # receive DNA data (R744-48).
+    Role.PREFECTURE: {Capability.VIEW_MEETINGS, Capability.MANAGE_MEETINGS, Capability.DESIGNATE_DNA},
     Role.ADMIN: {Capability.ADMINISTER, Capability.VIEW_AUDIT},
 }
 
 # Capabilities that are not about départements (no nominative data behind them).
-GLOBAL_CAPABILITIES = {Capability.NATIONAL_DASHBOARD, Capability.VIEW_AUDIT, Capability.ADMINISTER}
+GLOBAL_CAPABILITIES = {Capability.NATIONAL_DASHBOARD, Capability.VIEW_AUDIT, Capability.ADMINISTER,
+                       Capability.APPROVE_OFII_HABILITATIONS}
 
 _CACHE_ATTR = "_active_habilitations_cache"
 
@@ -175,15 +182,20 @@ def get_in_perimeter_or_404(request, queryset, capability, **lookup):
     try:
         return visible.get(**lookup)
     except queryset.model.DoesNotExist:
-        outside = queryset.filter(**lookup).first()
+        # Journaled whenever the object exists at all: outside the perimeter, or inside it but
+        # not under the parent named in the URL (a row of another list behind one's own list).
+        outside = queryset.model._base_manager.filter(**lookup).first()
         if outside is not None:
             record(
                 AuditAction.PERIMETER_DENIED,
                 request=request,
                 obj=outside,
-                departement=_departement_code(outside),
+                departement=_departement_code(outside, queryset),
                 capability=str(capability),
                 path=request.path,
+                reason=("hors de l’objet demandé"
+                        if queryset.model._default_manager.visible_to(request.user, capability).filter(**lookup).exists()
+                        else "hors périmètre"),
             )
         raise Http404("Objet introuvable.")
 
@@ -209,10 +221,14 @@ def departement_in_perimeter_or_404(request, capability, code):
     return dep
 
 
-def _departement_code(obj):
+def _departement_code(obj, queryset=None):
     from .models import Departement
 
     if isinstance(obj, Departement):
         return obj.code
+    lookup = getattr(queryset, "perimeter_lookup", None)
+    if lookup and lookup != "departement":
+        code = type(obj)._base_manager.filter(pk=obj.pk).values_list(f"{lookup}__code", flat=True).first()
+        return code or ""
     dep = getattr(obj, "departement", None)
     return getattr(dep, "code", "")

@@ -59,6 +59,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Journals every 403 answer (issue 10, point 8).
+    "siao_ofii.audit.middleware.RefusalAuditMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "referentiel.middleware.HabilitationMiddleware",
@@ -138,6 +140,9 @@ OTP_TOTP_ISSUER = "SIAO-OFII"
 # DT agents too: they download archives and reveal their passwords.
 OTP_REQUIRED_ROLES = ["ADMIN", "SIEGE", "DT"]
 OTP_VERIFY_URL = "/connexion/second-facteur/"
+# No administrator reads an agent's TOTP secret (issue 10, point 5): django-otp's admin hides the
+# key and refuses its QR-code views; referentiel.admin also forbids adding or changing devices.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 LANGUAGE_CODE = "fr"
 # The interface is French. The notice handed to the persons (instruction II.A.6) is translated

@@ -39,6 +39,7 @@ urlpatterns = [
     path("listes/", include("exchanges.urls")),
     path("commissions/", include("meetings.urls")),
     path("droits-des-personnes/", include("siao_ofii.rights.urls")),
+    path("habilitations/", include("referentiel.urls")),
     path("admin/", admin.site.urls),
 ]
 

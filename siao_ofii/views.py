@@ -33,6 +33,8 @@ def home(request):
         "sections": sections,
         "is_national": has_capability(user, Capability.NATIONAL_DASHBOARD),
         "is_admin": has_capability(user, Capability.ADMINISTER),
+        "can_designate_dna": has_capability(user, Capability.DESIGNATE_DNA),
+        "can_approve_ofii": has_capability(user, Capability.APPROVE_OFII_HABILITATIONS),
         "departements_without_dt": [],
         "return_waiting": [],
     }

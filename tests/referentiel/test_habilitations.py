@@ -17,7 +17,7 @@ from referentiel.perimeter import (
     has_capability,
     visible_departements,
 )
-from referentiel.services import extend_habilitation, grant_habilitation, revoke_habilitation
+from referentiel.services import approve_habilitation, extend_habilitation, grant_habilitation, revoke_habilitation
 from siao_ofii.audit.models import AuditAction, AuditEvent
 from tests.factories import make_list
 from tests.helpers import login
@@ -200,7 +200,11 @@ def test_import_agents(tmp_path, demo):
     call_command("import_agents", str(f), "--granted-by", "admin@demo.test", stdout=open("/dev/null", "w"))
     martin = Agent.objects.get(email="a.martin@siao38.fr")
     assert codes(martin, Capability.SUBMIT_LIST) == {"38"}
-    assert codes(Agent.objects.get(email="b.durand@ofii.fr"), Capability.READ_EXTRACT) == {"26", "38", "73", "74"}
+    durand = Agent.objects.get(email="b.durand@ofii.fr")
+    # A DT habilitation waits for OFII headquarters (R744-47), then covers the DT's départements.
+    assert codes(durand, Capability.READ_EXTRACT) == set()
+    approve_habilitation(Habilitation.objects.get(agent=durand), approved_by=demo["siege"])
+    assert codes(Agent.objects.get(pk=durand.pk), Capability.READ_EXTRACT) == {"26", "38", "73", "74"}
     assert not martin.has_usable_password()
     # Running it again creates nothing more.
     call_command("import_agents", str(f), "--granted-by", "admin@demo.test", stdout=open("/dev/null", "w"))

@@ -8,8 +8,10 @@ All-or-nothing: one bad line and nothing is stored.
 import csv
 import datetime
 
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils import timezone
 
 from referentiel.models import Agent, Departement, DirectionTerritoriale, Habilitation, Role
 from referentiel.services import grant_habilitation
@@ -48,7 +50,7 @@ class Command(BaseCommand):
                 rows = list(csv.DictReader(f, dialect=dialect))
         except (OSError, UnicodeDecodeError, csv.Error) as exc:
             raise CommandError(f"Fichier illisible : {exc}") from exc
-        created_agents = created_habs = 0
+        created_agents = created_habs = pending = 0
         with transaction.atomic():
             for i, row in enumerate(rows, start=2):
                 row = {(k or "").strip().lower(): (v or "").strip() for k, v in row.items()}
@@ -80,14 +82,22 @@ class Command(BaseCommand):
                     created_agents += 1
                 start = _date(row.get("debut"), i, "debut")
                 end = _date(row.get("fin"), i, "fin")
-                same = Habilitation.objects.active().filter(agent=agent, role=role, dt=dt)
+                same = Habilitation.objects.filter(agent=agent, role=role, dt=dt, revoked_at__isnull=True,
+                                                   valid_until__gte=timezone.localdate())
                 if any({d.pk for d in h.departements.all()} == {d.pk for d in deps} for h in same):
                     continue
                 try:
-                    grant_habilitation(agent=agent, role=role, granted_by=grantor,
-                                       reason=row.get("motif") or f"Import {file}", departements=deps, dt=dt,
-                                       valid_from=start, valid_until=end)
-                except Exception as exc:  # ValidationError: report the line, roll everything back
-                    raise CommandError(f"Ligne {i} : {exc}") from exc
-                created_habs += 1
-        self.stdout.write(f"{created_agents} agent(s) créé(s), {created_habs} habilitation(s) accordée(s).")
+                    hab = grant_habilitation(agent=agent, role=role, granted_by=grantor,
+                                             reason=row.get("motif") or f"Import {file}", departements=deps, dt=dt,
+                                             valid_from=start, valid_until=end)
+                except ValidationError as exc:  # report the line, roll everything back
+                    raise CommandError(f"Ligne {i} : {' '.join(exc.messages)}") from exc
+                if hab.approved_at:
+                    created_habs += 1
+                else:
+                    pending += 1
+        # DT and headquarters habilitations wait for OFII headquarters (R744-47), SIAO_DNA ones for the
+        # prefecture of the département (R744-48), administrator and prefecture ones for a second
+        # administrator: the import only asks for them.
+        self.stdout.write(f"{created_agents} agent(s) créé(s), {created_habs} habilitation(s) accordée(s), "
+                          f"{pending} demande(s) en attente d’approbation par l’autorité compétente.")

@@ -7,9 +7,10 @@ from django.db import transaction
 
 from referentiel import annex1
 from referentiel.models import Agent, Departement, DirectionTerritoriale, Habilitation, Organisation, Role
-from referentiel.services import grant_habilitation
+from referentiel.services import approve_habilitation, grant_habilitation
 
 DEFAULT_DEMO_PASSWORD = "demo-siao-ofii-2026"
+DNA_DESIGNATOR = "prefecture.69@demo.test"
 
 # (email, first name, last name, organisation, [(role, départements, dt)])
 DEMO_ACCOUNTS = [
@@ -20,18 +21,19 @@ DEMO_ACCOUNTS = [
     ("siao.69@demo.test", "Sofia", "Rhône", "SIAO 69 — Rhône", [(Role.SIAO, ["69"], None)]),
     ("siao.75@demo.test", "Simon", "Paris", "SIAO 75 — Paris", [(Role.SIAO, ["75"], None)]),
     (
-        "siao-dna.69@demo.test",
-        "Diane",
-        "Rhône",
-        "SIAO 69 — Rhône",
-        [(Role.SIAO, ["69"], None), (Role.SIAO_DNA, ["69"], None)],
-    ),
-    (
         "prefecture.69@demo.test",
         "Pierre",
         "Préfecture",
         "Préfecture et DDETS 69 — Rhône",
         [(Role.PREFECTURE, ["69"], None)],
+    ),
+    # Designated for the DNA data by the prefecture of the Rhône (R744-48), hence after it.
+    (
+        "siao-dna.69@demo.test",
+        "Diane",
+        "Rhône",
+        "SIAO 69 — Rhône",
+        [(Role.SIAO, ["69"], None), (Role.SIAO_DNA, ["69"], None)],
     ),
 ]
 
@@ -61,10 +63,18 @@ class Command(BaseCommand):
             for role, codes, dt_name in habs:
                 if Habilitation.objects.active().filter(agent=agent, role=role).exists():
                     continue
+                designator = None
+                if role == Role.SIAO_DNA:  # R744-48: the prefecture agent of the département designates
+                    designator = Agent.objects.get(email=DNA_DESIGNATOR)
+                    pending = Habilitation.objects.pending().filter(agent=agent, role=role).first()
+                    if pending is not None:  # e.g. left waiting by migration 0004 on an older demo base
+                        approve_habilitation(pending, approved_by=designator)
+                        continue
                 grant_habilitation(
                     agent=agent,
                     role=role,
                     granted_by=None,
+                    designated_by=designator,
                     reason="Compte de démonstration (seed_demo)",
                     departements=Departement.objects.filter(code__in=codes),
                     dt=DirectionTerritoriale.objects.get(name=dt_name) if dt_name else None,
