@@ -143,6 +143,12 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
+# No Subresource Integrity on the DSFR files: django-dsfr's hashes are those of its source
+# files, and the manifest storage rewrites the url() references inside the style sheets at
+# collectstatic, so the browser blocks the collected files ("Failed to find a valid digest").
+# SRI guards against a third-party CDN changing a file; ours are same-origin, served from our
+# own STATIC_ROOT over HTTPS with the page itself, so it would add nothing.
+DSFR_USE_INTEGRITY_CHECKSUMS = False
 STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
@@ -225,7 +231,12 @@ if OIDC_ENABLED:
 # Production hardening: on as soon as DEBUG is off.
 if not DEBUG:
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # X-Forwarded-Proto is believed only behind a trusted reverse proxy (which overwrites it and
+    # is the only way in): without one, any client could send it to dodge the HTTPS redirect.
+    if TRUSTED_PROXY_COUNT:
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # Health probes speak plain HTTP to the application server (siao_ofii/health.py).
+    SECURE_REDIRECT_EXEMPT = [r"^sante/$"]
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31_536_000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
