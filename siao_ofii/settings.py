@@ -10,6 +10,8 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from siao_ofii.healthcheck import DEFAULT_BEAT_HEARTBEAT
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
 
@@ -34,7 +36,7 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
-    "django.contrib.staticfiles",
+    "siao_ofii.staticfiles.SiaoStaticFilesConfig",  # django.contrib.staticfiles, leaner collectstatic
     "django_otp",
     "django_otp.plugins.otp_totp",
     "axes",
@@ -186,7 +188,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBIL
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# django-celery-beat's scheduler plus a heartbeat file for the health check (siao_ofii/beat.py).
+CELERY_BEAT_SCHEDULER = "siao_ofii.beat:HeartbeatScheduler"
+CELERY_BEAT_HEARTBEAT_FILE = env.str("CELERY_BEAT_HEARTBEAT_FILE", default=DEFAULT_BEAT_HEARTBEAT)
 
 # Limits on uploaded lists.
 UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=20 * 1024 * 1024)
