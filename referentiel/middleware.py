@@ -32,10 +32,12 @@ class HabilitationMiddleware:
         return self.get_response(request)
 
     def process_view(self, request, view_func, view_args, view_kwargs):
+        # Exempt views first: the health endpoint must not load a session or a user (no
+        # database query before its own check).
+        if getattr(view_func, "habilitation_exempt", False) or getattr(view_func, "login_required", True) is False:
+            return None
         user = request.user
         if not user.is_authenticated:
-            return None
-        if getattr(view_func, "habilitation_exempt", False) or getattr(view_func, "login_required", True) is False:
             return None
         if not active_habilitations(user):
             return render(request, "no_habilitation.html", status=403)

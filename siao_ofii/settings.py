@@ -10,6 +10,8 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from siao_ofii.healthcheck import DEFAULT_BEAT_HEARTBEAT
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
 
@@ -35,7 +37,7 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
-    "django.contrib.staticfiles",
+    "siao_ofii.staticfiles.SiaoStaticFilesConfig",  # django.contrib.staticfiles, leaner collectstatic
     "django_otp",
     "django_otp.plugins.otp_totp",
     "axes",
@@ -155,6 +157,12 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
+# No Subresource Integrity on the DSFR files: django-dsfr's hashes are those of its source
+# files, and the manifest storage rewrites the url() references inside the style sheets at
+# collectstatic, so the browser blocks the collected files ("Failed to find a valid digest").
+# SRI guards against a third-party CDN changing a file; ours are same-origin, served from our
+# own STATIC_ROOT over HTTPS with the page itself, so it would add nothing.
+DSFR_USE_INTEGRITY_CHECKSUMS = False
 STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
@@ -225,7 +233,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBIL
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# django-celery-beat's scheduler plus a heartbeat file for the health check (siao_ofii/beat.py).
+CELERY_BEAT_SCHEDULER = "siao_ofii.beat:HeartbeatScheduler"
+CELERY_BEAT_HEARTBEAT_FILE = env.str("CELERY_BEAT_HEARTBEAT_FILE", default=DEFAULT_BEAT_HEARTBEAT)
 
 # Limits on uploaded lists.
 UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=20 * 1024 * 1024)
@@ -270,7 +280,12 @@ if OIDC_ENABLED:
 # Production hardening: on as soon as DEBUG is off.
 if not DEBUG:
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # X-Forwarded-Proto is believed only behind a trusted reverse proxy (which overwrites it and
+    # is the only way in): without one, any client could send it to dodge the HTTPS redirect.
+    if TRUSTED_PROXY_COUNT:
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # Health probes speak plain HTTP to the application server (siao_ofii/health.py).
+    SECURE_REDIRECT_EXEMPT = [r"^sante/$"]
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31_536_000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)

@@ -6,11 +6,12 @@ from django.urls import include, path
 from referentiel.forms import AgentPasswordResetForm, EmailAuthenticationForm
 from referentiel.middleware import public
 
-from . import views
+from . import health, views
 from .audit import views as audit_views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("sante/", health.health, name="health"),
     path(
         "connexion/",
         public(auth_views.LoginView.as_view(authentication_form=EmailAuthenticationForm, redirect_authenticated_user=True)),

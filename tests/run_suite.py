@@ -5,6 +5,8 @@
   need it (refused in CI when absent).
 - Browser tests: Debian's chromium (installed with apt-get when missing and we are root),
   axe-core from the npm registry; archives opened with 7-Zip (Debian package 7zip).
+- Production-stack test (tests/prodstack): Debian's caddy as the TLS reverse proxy (installed
+  with apt-get when missing), gunicorn from the project's dependencies.
 
 Usage: python tests/run_suite.py [pytest arguments]
 """
@@ -139,6 +141,16 @@ def setup_fresh_clone(env):
     tools = [t for t in ("git", "make") if not shutil.which(t)]
     if need("git et make", not tools, f"{', '.join(tools)} introuvable : `make demo` n’est pas essayé sur un clone neuf."):
         env["FRESH_CLONE_TEST"] = "1"
+def setup_caddy(env):
+    exe = env.get("CADDY_PATH") or shutil.which("caddy")
+    if not exe:
+        print("caddy absent : installation du paquet Debian…", flush=True)
+        apt_install("caddy")
+        exe = shutil.which("caddy")
+    if need("Caddy", bool(exe), "caddy introuvable (apt-get install caddy) : la pile de production n’est pas testée."):
+        env["CADDY_PATH"] = exe
+    gunicorn = subprocess.run([sys.executable, "-c", "import gunicorn"], check=False).returncode == 0
+    need("gunicorn", gunicorn, "gunicorn non installé dans l’environnement Python : la pile de production n’est pas testée.")
 
 
 def main(args):
@@ -151,6 +163,7 @@ def main(args):
     setup_7zip(env)
     setup_instruction_text(env)
     setup_fresh_clone(env)
+    setup_caddy(env)
     if chromium:
         env["PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD"] = "1"
     if problems:

@@ -4,6 +4,7 @@ PUBLIC = {}
 
 ROUTES = [
     Route("home", expect=dict(NO_HABILITATION)),
+    Route("health", expect={}, default=OK),  # public, no login: the probes of the proxy and compose
     Route("login", expect={"anonymous": OK}, default=302),
     Route("password_reset", expect={}, default=OK),
     Route("password_reset_done", expect={}, default=OK),
