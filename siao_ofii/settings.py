@@ -185,6 +185,10 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Limits on uploaded lists.
 UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=20 * 1024 * 1024)
 UPLOAD_MAX_ROWS = env.int("UPLOAD_MAX_ROWS", default=200_000)
+# A list has about ten columns; wider files are refused before they are read (a sheet with a
+# cell at XFD1048576 would make the XLSX reader allocate the whole rectangle: 512 GB).
+UPLOAD_MAX_COLUMNS = env.int("UPLOAD_MAX_COLUMNS", default=100)
+UPLOAD_MAX_CELLS = env.int("UPLOAD_MAX_CELLS", default=6_000_000)  # rows × columns (≈ 200 MB in the reader)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_HANDLERS = [
