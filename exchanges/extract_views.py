@@ -172,6 +172,13 @@ def reveal_password(request, pk):
     extract = get_in_perimeter_or_404(
         request, Extract.objects.available().select_related("departement"), Capability.READ_EXTRACT, pk=pk
     )
+    refusal = services.reveal_refusal(request.user, extract)
+    if refusal:
+        record(AuditAction.PASSWORD_REVEAL, request=request, obj=extract, departement=extract.departement.code,
+               period=extract.period, version=extract.version, refused=refusal)
+        return render(request, "exchanges/extracts/password.html", {
+            "title": "Affichage du mot de passe suspendu", "extract": extract, "refusal": refusal,
+        }, status=429)
     password = extract.reveal_password()  # decrypted first: only a password actually shown is recorded
     record(AuditAction.PASSWORD_REVEAL, request=request, obj=extract, departement=extract.departement.code,
            period=extract.period, version=extract.version)
