@@ -23,6 +23,17 @@ class EmailAuthenticationForm(AuthenticationForm):
     def clean_username(self):
         return self.cleaned_data["username"].strip().lower()
 
+    def clean(self):
+        # Per-account delay (referentiel/login_throttle.py), checked before the password is.
+        from . import login_throttle
+
+        email = self.cleaned_data.get("username")
+        if email and self.cleaned_data.get("password"):
+            wait = login_throttle.wait_for(email)
+            if wait:
+                raise forms.ValidationError(login_throttle.refuse(self.request, email, wait), code="throttled")
+        return super().clean()
+
 
 class AgentPasswordResetForm(PasswordResetForm):
     """Also for accounts created without a password (by an administrator or the bulk import):

@@ -8,6 +8,13 @@ from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 
 
 class AgentOIDCBackend(OIDCAuthenticationBackend):
+    def verify_claims(self, claims):
+        """Only an address the identity provider says it has verified (``email_verified``
+        true) may match an agent: an unverified one could have been typed by anybody, e.g.
+        an agent's address registered at a lax provider, and would open that agent's
+        account. Anything else is refused (mozilla-django-oidc then fails the login)."""
+        return bool(super().verify_claims(claims)) and claims.get("email_verified") in (True, "true")
+
     def filter_users_by_claims(self, claims):
         email = (claims.get("email") or "").strip()
         if not email:

@@ -1,3 +1,37 @@
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.views import redirect_to_login
+from django.utils import timezone
+
+SESSION_STARTED_KEY = "_auth_started_at"
+
+
+class AbsoluteSessionLifetimeMiddleware:
+    """Re-authentication at least every SESSION_ABSOLUTE_HOURS (12 h by default), however
+    active the session: the idle expiry (SESSION_IDLE_TIMEOUT_MINUTES) alone lets a session
+    used every few minutes live for ever. The start is stamped at login
+    (siao_ofii.audit.signals); a session without the stamp (opened before this rule) is
+    counted from its next request."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            now = timezone.now().timestamp()
+            started = request.session.get(SESSION_STARTED_KEY)
+            if started is None:
+                request.session[SESSION_STARTED_KEY] = now
+            elif now - started > settings.SESSION_ABSOLUTE_HOURS * 3600:
+                logout(request)  # journaled (LOGOUT)
+                messages.info(request, f"Votre session a dépassé {settings.SESSION_ABSOLUTE_HOURS} heures : "
+                                       "reconnectez-vous.")
+                return redirect_to_login(request.get_full_path())
+        return self.get_response(request)
+
+
 class SecurityHeadersMiddleware:
     """Headers Django does not set by itself: no caching of pages (they may hold personal
     data), a restrictive Content-Security-Policy and Permissions-Policy."""

@@ -67,6 +67,7 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "referentiel.middleware.HabilitationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "siao_ofii.middleware.AbsoluteSessionLifetimeMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "siao_ofii.middleware.SecurityHeadersMiddleware",
     # Axes must be last so that it sees the authentication result.
@@ -118,15 +119,27 @@ AUTH_PASSWORD_VALIDATORS = [
 SESSION_IDLE_TIMEOUT_MINUTES = env.int("SESSION_IDLE_TIMEOUT_MINUTES", default=30)
 SESSION_COOKIE_AGE = SESSION_IDLE_TIMEOUT_MINUTES * 60
 SESSION_SAVE_EVERY_REQUEST = True
+# And re-authentication at least every SESSION_ABSOLUTE_HOURS, however active the session
+# (siao_ofii.middleware.AbsoluteSessionLifetimeMiddleware).
+SESSION_ABSOLUTE_HOURS = env.int("SESSION_ABSOLUTE_HOURS", default=12)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
 
-# Login lockout (django-axes): 5 failures per account and IP, 30 minutes.
+# Login lockout (django-axes): 5 failures per account and IP, 30 minutes: the agent who
+# mistypes is stopped early, from their own address only.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.5)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Per account, whatever the address (a guesser rotating addresses): not a second axes lock,
+# which anyone knowing an agent's e-mail could use to lock the agent out for good, but a
+# growing delay between attempts once the account has failed LOGIN_ACCOUNT_FREE_FAILURES
+# times in 24 h: 1 min, then 2, 4, 8… up to LOGIN_ACCOUNT_MAX_DELAY_MINUTES. A guesser gets
+# a few dozen tries a day; the agent gets in between two tries, or at once after
+# « Mot de passe oublié » (which lifts the delay). See referentiel/login_throttle.py.
+LOGIN_ACCOUNT_FREE_FAILURES = env.int("LOGIN_ACCOUNT_FREE_FAILURES", default=10)
+LOGIN_ACCOUNT_MAX_DELAY_MINUTES = env.int("LOGIN_ACCOUNT_MAX_DELAY_MINUTES", default=60)
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/lockout.html"
@@ -238,8 +251,15 @@ CELERY_BEAT_SCHEDULER = "siao_ofii.beat:HeartbeatScheduler"
 CELERY_BEAT_HEARTBEAT_FILE = env.str("CELERY_BEAT_HEARTBEAT_FILE", default=DEFAULT_BEAT_HEARTBEAT)
 
 # Limits on uploaded lists.
+# Archive passwords shown per agent and per archive in any hour (exchanges.extracts.services.reveal_refusal).
+PASSWORD_REVEALS_PER_USER_HOUR = env.int("PASSWORD_REVEALS_PER_USER_HOUR", default=30)
+PASSWORD_REVEALS_PER_ARCHIVE_HOUR = env.int("PASSWORD_REVEALS_PER_ARCHIVE_HOUR", default=5)
 UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=20 * 1024 * 1024)
 UPLOAD_MAX_ROWS = env.int("UPLOAD_MAX_ROWS", default=200_000)
+# A list has about ten columns; wider files are refused before they are read (a sheet with a
+# cell at XFD1048576 would make the XLSX reader allocate the whole rectangle: 512 GB).
+UPLOAD_MAX_COLUMNS = env.int("UPLOAD_MAX_COLUMNS", default=100)
+UPLOAD_MAX_CELLS = env.int("UPLOAD_MAX_CELLS", default=6_000_000)  # rows × columns (≈ 200 MB in the reader)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_HANDLERS = [

@@ -23,7 +23,7 @@ urlpatterns = [
     path("mot-de-passe/oubli/envoye/", public(auth_views.PasswordResetDoneView.as_view()), name="password_reset_done"),
     path(
         "mot-de-passe/nouveau/<uidb64>/<token>/",
-        public(auth_views.PasswordResetConfirmView.as_view()),
+        public(views.AgentPasswordResetConfirmView.as_view()),
         name="password_reset_confirm",
     ),
     path(

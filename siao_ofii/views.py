@@ -4,6 +4,7 @@ import base64
 
 import segno
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -18,6 +19,16 @@ from siao_ofii.audit.models import AuditAction
 from siao_ofii.audit.services import record
 
 from . import notice
+
+
+class AgentPasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """A password chosen through « Mot de passe oublié » is journaled, and lifts the
+    per-account login delay (referentiel/login_throttle.py counts failures after it)."""
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        record(AuditAction.AGENT_CHANGED, request=self.request, actor=form.user, obj=form.user, step="password_reset")
+        return response
 
 
 def home(request):

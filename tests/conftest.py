@@ -14,7 +14,7 @@ from django.conf import settings
 from django.template import engines
 
 from tests.helpers import DemoAccounts
-from tests.workers import celery_worker_on_redis  # noqa: F401 (fixture for the real-worker tests)
+from tests.workers import celery_worker_on_redis, celery_worker_options  # noqa: F401 (real-worker tests)
 
 OUR_TEMPLATE_DIRS = tuple(
     str(Path(settings.BASE_DIR) / d) for d in ("templates", "referentiel", "exchanges", "meetings", "siao_ofii")

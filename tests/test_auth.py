@@ -119,7 +119,7 @@ def test_oidc_backend_matches_existing_agents_only(demo, settings):
     from referentiel.oidc import AgentOIDCBackend
 
     backend = AgentOIDCBackend()
-    claims = {}
+    claims = {"email_verified": True}
     backend.get_userinfo = lambda access_token, id_token, payload: claims
     assert list(backend.filter_users_by_claims({"email": "SIAO.69@demo.test"})) == [demo["siao.69"]]
     assert not backend.filter_users_by_claims({"email": "inconnu@demo.test"}).exists()

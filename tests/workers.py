@@ -54,7 +54,14 @@ def _test_database_url():
 
 
 @pytest.fixture
-def celery_worker_on_redis(tmp_path, settings):
+def celery_worker_options():
+    """Override in a test module to change the worker: its Celery app module, its pool
+    (``prefork`` keeps a parent that sees its child die, like production), extra environment."""
+    return {"app": "siao_ofii", "pool": "solo", "env": {}}
+
+
+@pytest.fixture
+def celery_worker_on_redis(tmp_path, settings, celery_worker_options):
     from siao_ofii.celery import app
 
     redis_url = _redis_url()
@@ -75,9 +82,11 @@ def celery_worker_on_redis(tmp_path, settings):
         "PRIVATE_STORAGE_ROOT": str(tmp_path / "worker-private"),
         "EMAIL_URL": "consolemail://",
         "PYTHONPATH": str(ROOT),
+        **celery_worker_options["env"],
     }
     log = tmp_path / "worker.log"
-    cmd = [sys.executable, "-m", "celery", "-A", "siao_ofii", "worker", "--pool", "solo", "--concurrency", "1",
+    cmd = [sys.executable, "-m", "celery", "-A", celery_worker_options["app"], "worker",
+           "--pool", celery_worker_options["pool"], "--concurrency", "1",
            "--queues", queue, "--loglevel", "INFO", "--without-heartbeat", "--without-gossip", "--without-mingle"]
     with open(log, "w") as out:
         proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)

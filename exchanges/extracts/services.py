@@ -347,3 +347,25 @@ def overview(departements, period, today=None):
             monthly_list=ml, extract=extract_for_list, previous_rows=previous_rows.get(dep.pk),
         ))
     return result
+
+
+def reveal_refusal(user, extract, now=None):
+    """Why the archive password cannot be shown now ("" when it can): at most
+    PASSWORD_REVEALS_PER_USER_HOUR reveals per agent and PASSWORD_REVEALS_PER_ARCHIVE_HOUR
+    per archive in any hour, counted in the audit journal (refused reveals are journaled too,
+    with ``refused``, and do not count). A stolen session cannot harvest every password; an
+    agent opening the month's archives one by one is far below the limits."""
+    from siao_ofii.audit.models import AuditEvent
+
+    since = (now or timezone.now()) - datetime.timedelta(hours=1)
+    shown = AuditEvent.objects.filter(action=AuditAction.PASSWORD_REVEAL, timestamp__gt=since).exclude(
+        details__has_key="refused")
+    if shown.filter(actor=user).count() >= settings.PASSWORD_REVEALS_PER_USER_HOUR:
+        return (f"Vous avez affiché {settings.PASSWORD_REVEALS_PER_USER_HOUR} mots de passe d’archive en moins "
+                "d’une heure : par sécurité, l’affichage est suspendu. Réessayez dans une heure ; si ce n’est pas "
+                "vous, signalez-le à l’administrateur.")
+    if shown.filter(object_type=extract._meta.label, object_id=str(extract.pk)).count() >= \
+            settings.PASSWORD_REVEALS_PER_ARCHIVE_HOUR:
+        return (f"Le mot de passe de cette archive a été affiché {settings.PASSWORD_REVEALS_PER_ARCHIVE_HOUR} fois "
+                "en moins d’une heure : par sécurité, l’affichage est suspendu. Réessayez dans une heure.")
+    return ""

@@ -82,6 +82,10 @@ class MonthlyList(models.Model):
     correction_reason = models.TextField("motif de la correction", blank=True)
     source_name = models.CharField("nom du fichier", max_length=255, blank=True)
     source_path = models.CharField(max_length=255, blank=True, editable=False)
+    # Deliveries of the processing task (counted, and committed, before the file is read): a
+    # file whose reading kills the worker is redelivered (acks_late + reject_on_worker_lost);
+    # the third delivery marks the list failed instead (workflow.start_attempt).
+    attempts = models.PositiveSmallIntegerField("tentatives de traitement", default=0, editable=False)
 
     objects = MonthlyListQuerySet.as_manager()
 

@@ -6,15 +6,23 @@
 - CSV: UTF-8 (with or without BOM), else Windows-1252 (a superset of Latin-1 for the
   printable range); delimiter ``;``, ``,`` or tab, detected on the first lines.
 - XLSX: python-calamine (6–13× faster than openpyxl read-only), first visible sheet.
-  Decompression bombs are refused before calamine sees the file (total uncompressed size
-  and per-member compression ratio).
+  Before calamine sees the file (it allocates the whole rectangle from A1 to the last cell:
+  a 1.6 KB file with cells at A1 and XFD1048576 asks for 512 GB and aborts the process),
+  the ZIP container is checked (members, total uncompressed size, compression ratio) and
+  the sheet's XML is scanned: its declared ``<dimension ref>`` and the real position of
+  every cell must stay within the row, column and cell limits.
+- CSV: lines longer than ``MAX_LINE_CHARS`` and headers wider than the column limit are
+  refused before the lines are split into cells.
 - Blank rows (trailing or not) and blank trailing columns are ignored; rows keep the line
   number they have in the file, which is what the agent sees in Excel.
 """
 
 import csv
 import io
+import re
 import zipfile
+import posixpath
+from xml.etree import ElementTree
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -29,6 +37,19 @@ XLSM_MAIN = "application/vnd.ms-excel.sheet.macroEnabled.main+xml"
 MAX_UNCOMPRESSED = 400 * 1024 * 1024  # whole workbook, uncompressed
 MAX_RATIO = 200  # uncompressed / compressed, per member (plain XML compresses ~10-30×)
 MAX_MEMBERS = 10_000
+MAX_SMALL_PART = 5 * 1024 * 1024  # workbook.xml, its relationships: parsed whole
+MAX_LINE_CHARS = 32_768  # one CSV line (a legitimate one is well under 2 000 characters)
+ROW_SLACK = 1000  # blank rows tolerated around the data (skipped when reading)
+
+
+def limits(max_rows=None):
+    """(rows, columns, cells) a file may span, blank rows included."""
+    rows = (max_rows or settings.UPLOAD_MAX_ROWS) + 1 + ROW_SLACK
+    return rows, settings.UPLOAD_MAX_COLUMNS, settings.UPLOAD_MAX_CELLS
+
+
+def _n(value):
+    return f"{value:,}".replace(",", "\u202f")
 
 
 @dataclass
@@ -60,10 +81,13 @@ def sniff_format(data):
         raise FileRejected("Ce fichier n’est ni un fichier CSV ni un classeur Excel (.xlsx).")
     if any(sample.startswith(magic) for magic in (b"%PDF", b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"{\\rtf")):
         raise FileRejected("Ce fichier n’est ni un fichier CSV ni un classeur Excel (.xlsx).")
+    _check_csv_shape(decode_text(data)[0])
     return "csv"
 
 
-def _check_xlsx_container(data):
+def _check_xlsx_container(data, max_rows=None):
+    """Refuse what would hurt calamine, from the ZIP directory and the sheet's XML only.
+    Returns the name of the sheet to read (the first visible worksheet)."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         infos = archive.infolist()
@@ -88,6 +112,157 @@ def _check_xlsx_container(data):
         )
     if XLSX_MAIN not in content_types:
         raise FileRejected("Ce fichier n’est pas un classeur Excel (.xlsx) : les formats .ods, .docx… ne sont pas acceptés.")
+    name, member = _first_visible_sheet(archive, names)
+    _check_sheet_dimensions(archive, member, max_rows)
+    return name
+
+
+UNREADABLE = ("Classeur Excel illisible ou endommagé. Ouvrez-le dans votre tableur, enregistrez-le de nouveau "
+              "au format .xlsx, puis déposez-le.")
+REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+PKG_REL_NS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+
+
+def _small_xml(archive, member):
+    info = archive.getinfo(member)
+    if info.file_size > MAX_SMALL_PART:
+        raise FileRejected(UNREADABLE)
+    try:
+        return ElementTree.fromstring(archive.read(member))
+    except (ElementTree.ParseError, ValueError):
+        raise FileRejected(UNREADABLE) from None
+
+
+def _relationships(archive, names, part):
+    """{id: (type, member)} of an OOXML part, targets resolved against the part's folder."""
+    folder, base = posixpath.split(part)
+    rels = posixpath.join(folder, "_rels", base + ".rels")
+    if rels not in names:
+        return {}
+    found = {}
+    for rel in _small_xml(archive, rels).iter(f"{PKG_REL_NS}Relationship"):
+        target = rel.get("Target", "")
+        member = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join(folder, target))
+        found[rel.get("Id")] = (rel.get("Type", ""), member)
+    return found
+
+
+def _first_visible_sheet(archive, names):
+    """(name, member) of the first visible worksheet, as calamine names it."""
+    workbook = next((m for t, m in _relationships(archive, names, "").values() if t.endswith("/officeDocument")),
+                    "xl/workbook.xml")
+    if workbook not in names:
+        raise FileRejected(UNREADABLE)
+    rels = _relationships(archive, names, workbook)
+    sheets = []
+    for sheet in _small_xml(archive, workbook).iter():
+        if sheet.tag.rsplit("}", 1)[-1] != "sheet":
+            continue
+        kind, member = rels.get(sheet.get(f"{REL_NS}id"), ("", ""))
+        if kind.endswith("/worksheet") and member in names:
+            sheets.append((sheet.get("state", "visible") == "visible", sheet.get("name", ""), member))
+    if not sheets:
+        raise FileRejected("Ce classeur ne contient aucune feuille de calcul.")
+    _, name, member = next((s for s in sheets if s[0]), sheets[0])
+    return name, member
+
+
+_REF = re.compile(rb"([A-Z]*)([0-9]*)")
+_DIMENSION = re.compile(rb"<(?:[\w.-]+:)?dimension\s[^>]*?ref=\"([^\"]*)\"")
+# Every cell's reference, when each <c> tag carries it as ` r="B12"`.
+_FAST_COLUMN = re.compile(rb' r="([A-Z]+)[0-9]+"')
+_FAST_ROW = re.compile(rb' r="[A-Z]+([0-9]+)"')
+# A <row> or <c> start tag and, when present, its r="B12" attribute (letters, digits).
+_ROW_OR_CELL = re.compile(rb"<(?:[\w.-]+:)?(row|c)(?=[\s/>])(?:[^>]*?\sr=\"([A-Z]*)([0-9]*)\")?")
+
+
+def _column_number(letters):
+    number = 0
+    for ch in letters:
+        number = number * 26 + ch - 64
+    return number
+
+
+def _check_extent(rows, columns, where, max_rows):
+    max_r, max_c, max_cells = limits(max_rows)
+    if columns > max_c:
+        raise FileRejected(
+            f"{where} s’étend sur {_n(columns)} colonnes : au-delà de {_n(max_c)} colonnes, le classeur est refusé. "
+            "Supprimez les colonnes vides ou inutiles à droite du tableau, puis déposez-le de nouveau."
+        )
+    if rows > max_r:
+        raise FileRejected(
+            f"{where} s’étend sur {_n(rows)} lignes : au-delà de {_n(max_r)} lignes, le classeur est refusé. "
+            "Supprimez les lignes vides sous le tableau, puis déposez-le de nouveau."
+        )
+    if rows * columns > max_cells:
+        raise FileRejected(
+            f"{where} s’étend sur {_n(rows)} lignes et {_n(columns)} colonnes : au-delà de {_n(max_cells)} "
+            "cellules, le classeur est refusé. Supprimez les colonnes inutiles, puis déposez-le de nouveau."
+        )
+
+
+def _check_sheet_dimensions(archive, member, max_rows):
+    """The declared ``<dimension ref>`` and the real extent of the cells, streamed (a few MB in
+    memory whatever the sheet's size). Fast path when every cell carries its reference
+    (``<c r="B12">``, as Excel and LibreOffice write them); otherwise the exact walk, where
+    rows and cells without ``r`` take the next position, as the reader counts them."""
+    if not _scan_sheet(archive, member, max_rows, fast=True):
+        _scan_sheet(archive, member, max_rows, fast=False)
+
+
+def _sheet_blocks(archive, member):
+    """The sheet's XML in blocks of about 1 MB, each ending between two tags."""
+    tail = b""
+    with archive.open(member) as stream:
+        while True:
+            chunk = stream.read(1 << 20)
+            buffer = tail + chunk
+            cut = buffer.rfind(b"<") if chunk else -1
+            if cut == -1 or buffer.find(b">", cut) != -1:
+                cut = len(buffer)  # no unfinished tag at the end of the chunk
+            elif len(buffer) - cut > 65536:  # a tag longer than 64 KB: not a spreadsheet
+                raise FileRejected(UNREADABLE)
+            yield buffer[:cut]
+            tail = buffer[cut:]
+            if not chunk:
+                return
+
+
+def _scan_sheet(archive, member, max_rows, *, fast):
+    row = col = max_row = max_col = 0
+    declared = False
+    for block in _sheet_blocks(archive, member):
+        if not declared and (match := _DIMENSION.search(block)):
+            declared = True
+            last = match.group(1).split(b":")[-1]
+            ref = _REF.fullmatch(last)
+            if ref and ref.group(1) and ref.group(2):
+                _check_extent(int(ref.group(2)), _column_number(ref.group(1)),
+                              f"La feuille déclare une plage jusqu’à {last.decode()} ; elle", max_rows)
+        if fast:
+            columns = _FAST_COLUMN.findall(block)
+            rows = _FAST_ROW.findall(block)
+            tags = block.count(b"<c ") + block.count(b"<c>") + block.count(b"<c/>")
+            if not len(columns) == len(rows) == tags:
+                return False  # a cell without its reference, or a prefixed tag: exact walk
+            if columns:
+                max_col = max(max_col, max(map(_column_number, set(columns))))
+                max_row = max(max_row, max(map(int, set(rows))))
+                _check_extent(max_row, max_col, "Le tableau", max_rows)
+            continue
+        for tag, letters, digits in _ROW_OR_CELL.findall(block):
+            if tag == b"row":
+                row = int(digits) if digits else row + 1
+                col = 0
+                continue
+            col = _column_number(letters) if letters else col + 1
+            if digits:
+                row = int(digits)
+            if row > max_row or col > max_col:
+                max_row, max_col = max(max_row, row), max(max_col, col)
+                _check_extent(max_row, max_col, "Le tableau", max_rows)
+    return True
 
 
 def decode_text(data):
@@ -136,6 +311,11 @@ def _collect(rows_iter, max_rows):
             header = [("" if c is None else str(c)).strip() for c in cells]
             while header and not header[-1]:
                 header.pop()
+            if len(header) > settings.UPLOAD_MAX_COLUMNS:
+                raise FileRejected(
+                    f"Ligne {line_number} (en-tête) : {_n(len(header))} colonnes, au-delà de "
+                    f"{_n(settings.UPLOAD_MAX_COLUMNS)} le fichier est refusé. Supprimez les colonnes inutiles."
+                )
             continue
         rows.append((line_number, list(cells[: max(len(header), 1)])))
         if len(rows) > max_rows:
@@ -155,8 +335,32 @@ def read_table(data, fmt=None, *, max_rows=None):
     return read_csv(data, max_rows=max_rows)
 
 
+def _check_csv_shape(text):
+    """Before any line is split into cells: no line longer than MAX_LINE_CHARS, and a header
+    (first non-blank line) no wider than the column limit."""
+    header_line = None
+    for number, line in enumerate(io.StringIO(text, newline=None), 1):
+        if len(line) > MAX_LINE_CHARS:
+            raise FileRejected(
+                f"Ligne {number} : plus de {_n(MAX_LINE_CHARS)} caractères, ce n’est pas une liste de personnes. "
+                "Le fichier est refusé : enregistrez de nouveau le tableau au format CSV et déposez-le."
+            )
+        if header_line is None and line.strip():
+            header_line = (number, line)
+    if header_line is not None:
+        number, line = header_line
+        delimiter = detect_delimiter(line)
+        width = len(next(csv.reader([line.rstrip("\r\n")], delimiter=delimiter), []))
+        if width > settings.UPLOAD_MAX_COLUMNS:
+            raise FileRejected(
+                f"Ligne {number} (en-tête) : {_n(width)} colonnes, au-delà de {_n(settings.UPLOAD_MAX_COLUMNS)} "
+                "le fichier est refusé. Supprimez les colonnes inutiles."
+            )
+
+
 def read_csv(data, *, max_rows):
     text, encoding = decode_text(data)
+    _check_csv_shape(text)
     delimiter = detect_delimiter(text)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
@@ -172,12 +376,9 @@ def read_csv(data, *, max_rows):
 def read_xlsx(data, *, max_rows):
     from python_calamine import CalamineError, CalamineWorkbook
 
+    sheet_name = _check_xlsx_container(data, max_rows)  # before calamine sees a byte
     try:
         workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
-        sheet_name = next(
-            (m.name for m in workbook.sheets_metadata if str(m.visible).endswith("Visible") and "Sheet" in str(m.typ)),
-            workbook.sheet_names[0],
-        )
         sheet = workbook.get_sheet_by_name(sheet_name)
         if sheet.total_height > max_rows + 1000:
             raise FileRejected(f"Le fichier contient plus de {max_rows:,} lignes : il est refusé.".replace(",", " "))
@@ -186,9 +387,6 @@ def read_xlsx(data, *, max_rows):
         header, rows = _collect(rows_iter, max_rows)
     except FileRejected:
         raise
-    except (CalamineError, Exception) as exc:  # calamine raises several exception types
-        raise FileRejected(
-            "Classeur Excel illisible ou endommagé. Ouvrez-le dans votre tableur, enregistrez-le de nouveau "
-            "au format .xlsx, puis déposez-le."
-        ) from None
+    except (CalamineError, Exception):  # calamine raises several exception types
+        raise FileRejected(UNREADABLE) from None
     return Table("xlsx", header, rows)

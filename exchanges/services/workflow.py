@@ -25,7 +25,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Max, Q
+from django.db.models import F, Max, Q
 from django.utils import timezone
 
 from exchanges import periods
@@ -130,7 +130,7 @@ def set_mapping(ml, mapping, *, user, request=None, run=True):
         raise WorkflowError("Ce dépôt n’attend pas de correspondance de colonnes.")
     report = dict(ml.report)
     report["mapping"] = {k: int(v) for k, v in mapping.items() if v not in (None, "")}
-    MonthlyList.objects.filter(pk=ml.pk).update(state=ListState.PROCESSING, progress=0, report=report)
+    MonthlyList.objects.filter(pk=ml.pk).update(state=ListState.PROCESSING, progress=0, report=report, attempts=0)
     record(AuditAction.UPLOAD, request=request, actor=user, obj=ml, departement=ml.departement,
            period=ml.period, step="column_mapping")
     if run:
@@ -148,6 +148,36 @@ def _fail(ml, message, **extra):
     MonthlyList.objects.filter(pk=ml.pk).update(state=ListState.FAILED, progress=100, report=report,
                                                 row_count=0, error_count=0, warning_count=0)
     ml.state, ml.report = ListState.FAILED, report
+
+
+MAX_ATTEMPTS = 2
+KILLED_MESSAGE = (
+    "La lecture de ce fichier a interrompu le traitement à deux reprises : il est refusé et a été supprimé. "
+    "Ouvrez-le dans votre tableur, supprimez les lignes et colonnes vides éloignées du tableau, enregistrez-le "
+    "de nouveau puis déposez-le."
+)
+
+
+def start_attempt(pk):
+    """Count one delivery of the processing task, in its own committed transaction, before the
+    file is read. A reader that kills its process (memory, a crash in a native library) never
+    reports back, and acks_late + reject_on_worker_lost deliver the task again: after
+    MAX_ATTEMPTS deliveries that did not finish, the list is marked failed with a French
+    message and its file deleted, instead of killing workers forever. Returns False then."""
+    with transaction.atomic():
+        counted = MonthlyList.objects.filter(pk=pk, state=ListState.PROCESSING).update(attempts=F("attempts") + 1)
+    if not counted:
+        return True  # gone or no longer processing: process_list says so
+    ml = MonthlyList.objects.select_related("departement").get(pk=pk)
+    if ml.attempts <= MAX_ATTEMPTS:
+        return True
+    log.error("list %s: processing killed its worker %s times, marked failed", pk, ml.attempts - 1)
+    _fail(ml, KILLED_MESSAGE)
+    _delete_file(ml)
+    MonthlyList.objects.filter(pk=pk).update(source_path="")
+    record(AuditAction.UPLOAD, actor=ml.uploaded_by, obj=ml, departement=ml.departement, period=ml.period,
+           step="refused_after_worker_crashes", attempts=ml.attempts - 1)
+    return False
 
 
 def process_list(pk, *, progress=True):
@@ -227,6 +257,12 @@ def process_list(pk, *, progress=True):
                       "Réessayez ou contactez l’assistance.")
             return ml
         return ml
+    except BaseException as exc:
+        if not isinstance(exc, Exception):
+            # The process is being stopped (SystemExit, KeyboardInterrupt): the task will be
+            # delivered again and needs its file, as after a kill (start_attempt counts both).
+            keep_file = True
+        raise
     finally:
         if not keep_file:
             _delete_file(ml)

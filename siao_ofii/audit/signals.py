@@ -8,6 +8,13 @@ from .services import record
 @receiver(user_logged_in)
 def on_login(sender, request, user, **kwargs):
     record(AuditAction.LOGIN_SUCCESS, request=request, actor=user)
+    if request is not None and hasattr(request, "session"):
+        # Start of the absolute session lifetime (siao_ofii.middleware.AbsoluteSessionLifetimeMiddleware).
+        from django.utils import timezone
+
+        from siao_ofii.middleware import SESSION_STARTED_KEY
+
+        request.session[SESSION_STARTED_KEY] = timezone.now().timestamp()
 
 
 @receiver(user_logged_out)
