@@ -7,14 +7,25 @@
 """
 
 import inspect
+import os
 from pathlib import Path
 
 import pytest
+import time_machine
 from django.conf import settings
 from django.template import engines
+from hypothesis import settings as hypothesis_settings
 
-from tests.helpers import DemoAccounts
+from tests.helpers import FROZEN_NOW, DemoAccounts
 from tests.workers import celery_worker_on_redis  # noqa: F401 (fixture for the real-worker tests)
+
+# Tests that talk to another process keep the real clock: the browser (cookie expiry, its own
+# timers) and the real Celery worker (task ETA/expiry computed by the worker on its own clock).
+REAL_CLOCK_MARKERS = ("browser", "worker")
+
+# `make mutation` runs each mutant against the property tests: fewer, reproducible examples.
+hypothesis_settings.register_profile("mutation", max_examples=25, derandomize=True, deadline=None)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 OUR_TEMPLATE_DIRS = tuple(
     str(Path(settings.BASE_DIR) / d) for d in ("templates", "referentiel", "exchanges", "meetings", "siao_ofii")
@@ -58,9 +69,24 @@ def _private_storage(settings, tmp_path):
     settings.STORAGES = {**settings.STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
 
 
+@pytest.fixture(autouse=True)
+def _frozen_clock(request):
+    """Every test starts at FROZEN_NOW (the clock then ticks, so that code measuring durations
+    still works). Tests marked ``browser`` or ``worker`` are exempt (see REAL_CLOCK_MARKERS);
+    ``test_no_test_reads_the_real_clock`` checks that this fixture is in force."""
+    if any(request.node.get_closest_marker(m) for m in REAL_CLOCK_MARKERS):
+        yield None
+        return
+    # Requested here (not as an argument) so that the exempt tests never start a traveller.
+    fixture = request.getfixturevalue("time_machine")
+    fixture.move_to(FROZEN_NOW, tick=True)
+    yield fixture
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
-    with django_db_blocker.unblock():
+    # The demo habilitations start "today": the frozen today, like the tests that use them.
+    with django_db_blocker.unblock(), time_machine.travel(FROZEN_NOW, tick=False):
         DemoAccounts.create()
 
 

@@ -15,7 +15,7 @@ from siao_ofii.audit.models import AuditAction, AuditEvent
 from tests.factories import make_list
 from tests.helpers import assert_constant_queries, login
 
-PERIOD = periods.current()
+PERIOD = "2026-11"  # the month of FROZEN_NOW (tests/conftest.py), after its deadline
 
 
 def _extract(demo, code="69", period=PERIOD, rows=3, **kw):
@@ -136,8 +136,9 @@ def test_dashboard_perimeter_states_and_filters(client, demo):
     assert 'id="dep-75"' not in page and 'id="dep-2A"' not in page
     assert "Validée dans les délais" in rows["69"] and "Télécharger" in rows["69"] and "-2 personnes" in rows["69"]
     assert "Validée en retard" in rows["42"]
-    expected_missing = "Manquante" if timezone.localdate() > periods.deadline(PERIOD) else "En attente"
-    assert expected_missing in rows["01"] and expected_missing in rows["07"]
+    # Frozen on 24 November, after the 10th: the lists not validated are missing, not awaited.
+    assert "Manquante" in rows["01"] and "Manquante" in rows["07"]
+    assert "En attente" not in rows["01"] and "En attente" not in rows["07"]
     # A DT agent cannot widen the perimeter with the headquarters filters.
     page = client.get(reverse("exchanges:extract_dashboard"), {"dt": "sans", "region": "1"}).content.decode()
     assert 'id="dep-69"' in page and 'id="dep-2A"' not in page

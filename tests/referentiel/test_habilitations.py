@@ -20,10 +20,10 @@ from referentiel.perimeter import (
 from referentiel.services import extend_habilitation, grant_habilitation, revoke_habilitation
 from siao_ofii.audit.models import AuditAction, AuditEvent
 from tests.factories import make_list
-from tests.helpers import login
+from tests.helpers import FROZEN_NOW, login
 
 pytestmark = pytest.mark.django_db
-TODAY = timezone.localdate()
+TODAY = FROZEN_NOW.date()  # the suite runs at FROZEN_NOW (tests/conftest.py)
 DAY = datetime.timedelta(days=1)
 
 
