@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test install worker beat bench clean
+.PHONY: demo test install worker beat bench mutation clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,13 @@ beat: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/run_all.py
+
+# Mutation testing (mutmut) of the modules that carry the law and the security, each against its
+# targeted tests, on SQLite; kill ratio per module and surviving mutants. Not in CI (slow).
+# `make mutation GROUPS="perimeter derive"` for some groups only (see tests/mutation/run.py).
+mutation: $(STAMP)
+	$(BIN)/pip install --quiet -e '.[test,mutation]'
+	nice -n 10 $(BIN)/python tests/mutation/run.py $(GROUPS)
 
 clean:
 	rm -rf $(VENV) var .cache

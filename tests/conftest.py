@@ -83,11 +83,44 @@ def _frozen_clock(request):
     yield fixture
 
 
-@pytest.fixture(scope="session")
-def django_db_setup(django_db_setup, django_db_blocker):
-    # The demo habilitations start "today": the frozen today, like the tests that use them.
-    with django_db_blocker.unblock(), time_machine.travel(FROZEN_NOW, tick=False):
-        DemoAccounts.create()
+if not os.environ.get("MUTATION_DB_TEMPLATE"):
+    @pytest.fixture(scope="session")
+    def django_db_setup(django_db_setup, django_db_blocker):
+        # The demo habilitations start "today": the frozen today, like the tests that use them.
+        with django_db_blocker.unblock(), time_machine.travel(FROZEN_NOW, tick=False):
+            DemoAccounts.create()
+else:
+    @pytest.fixture(scope="session")
+    def django_db_setup(django_db_blocker):
+        """`make mutation` (tests/mutation/run.py): mutmut runs the tests once per mutant in a
+        forked process; migrating a fresh database each time would cost most of the run. The
+        database is migrated and seeded once into a SQLite template file, and every process
+        works on its own copy of it."""
+        import shutil
+
+        from django.core.management import call_command
+        from django.db import connections
+
+        template = Path(os.environ["MUTATION_DB_TEMPLATE"])
+        target = template.with_name(f"db-{os.getpid()}.sqlite3")
+        conn = connections["default"]
+        with django_db_blocker.unblock():
+            if not template.exists():
+                building = template.with_name(f"template-{os.getpid()}.sqlite3")
+                conn.close()
+                conn.settings_dict["NAME"] = str(building)
+                call_command("migrate", verbosity=0, interactive=False)
+                with time_machine.travel(FROZEN_NOW, tick=False):
+                    DemoAccounts.create()
+                conn.close()
+                os.replace(building, template)
+            shutil.copyfile(template, target)
+            conn.close()
+            conn.settings_dict["NAME"] = settings.DATABASES["default"]["NAME"] = str(target)
+        yield
+        with django_db_blocker.unblock():
+            conn.close()
+        target.unlink(missing_ok=True)
 
 
 @pytest.fixture

@@ -111,9 +111,11 @@ def run_group(name, modules, tests, jobs):
     dest = SCRATCH / name
     copy_project(dest)
     write_config(dest, modules, [t for t in tests if (ROOT / t).exists()])
+    for old in dest.glob("db-*.sqlite3") if dest.exists() else []:
+        old.unlink()
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "TEST_REDIS_URL")}
     env.update(DJANGO_SETTINGS_MODULE="siao_ofii.settings_test", HYPOTHESIS_PROFILE="mutation",
-               MUTMUT_GROUP=name)
+               MUTATION_DB_TEMPLATE=str(dest / "db-template.sqlite3"))
     mutmut = [str(Path(sys.executable).with_name("mutmut"))]
     started = time.monotonic()
     log = (SCRATCH / f"{name}.log").open("w")
