@@ -100,7 +100,9 @@ def test_unrecognised_header_needs_mapping_then_succeeds(demo, dep69):
     workflow.set_mapping(ml, {"status": 4}, user=demo["siao.69"], run=False)
     ml = workflow.process_list(ml.pk)
     assert ml.state == ListState.DRAFT and ml.row_count == 3 and ml.error_count == 0
-    assert ml.source_path == "" or not (workflow.private_dir() / ml.source_path).exists()
+    # Processed: the uploaded file is deleted and forgotten.
+    ml.refresh_from_db()
+    assert ml.source_path == "" and list(workflow.private_dir().iterdir()) == []
 
 
 @pytest.mark.parametrize("maker,message", [

@@ -151,7 +151,8 @@ def test_extend_and_audit(demo):
         extend_habilitation(hab, extended_by=demo["admin"])
 
 
-def test_admin_creates_and_revokes_a_habilitation(client, demo):
+def test_admin_creates_and_revokes_a_habilitation(client, demo, time_machine):
+    time_machine.move_to(FROZEN_NOW, tick=False)
     login(client, demo["admin"])
     agent = Agent.objects.create_user("nouveau@demo.test", "x")
     response = client.post(reverse("admin:referentiel_habilitation_add"), {
@@ -168,7 +169,7 @@ def test_admin_creates_and_revokes_a_habilitation(client, demo):
                            {"action": "revoke", "_selected_action": [hab.pk]})
     assert response.status_code == 302
     hab.refresh_from_db()
-    assert hab.revoked_at is not None and hab.revoked_by == demo["admin"]
+    assert hab.revoked_at == FROZEN_NOW and hab.revoked_by == demo["admin"]
     assert codes(Agent.objects.get(pk=agent.pk), Capability.SUBMIT_LIST) == set()
 
 
