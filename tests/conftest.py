@@ -7,14 +7,25 @@
 """
 
 import inspect
+import os
 from pathlib import Path
 
 import pytest
+import time_machine
 from django.conf import settings
 from django.template import engines
+from hypothesis import settings as hypothesis_settings
 
-from tests.helpers import DemoAccounts
+from tests.helpers import FROZEN_NOW, DemoAccounts
 from tests.workers import celery_worker_on_redis, celery_worker_options  # noqa: F401 (real-worker tests)
+
+# Tests that talk to another process keep the real clock: the browser (cookie expiry, its own
+# timers) and the real Celery worker (task ETA/expiry computed by the worker on its own clock).
+REAL_CLOCK_MARKERS = ("browser", "worker")
+
+# `make mutation` runs each mutant against the property tests: fewer, reproducible examples.
+hypothesis_settings.register_profile("mutation", max_examples=25, derandomize=True, deadline=None)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 OUR_TEMPLATE_DIRS = tuple(
     str(Path(settings.BASE_DIR) / d) for d in ("templates", "referentiel", "exchanges", "meetings", "siao_ofii")
@@ -58,10 +69,58 @@ def _private_storage(settings, tmp_path):
     settings.STORAGES = {**settings.STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
 
 
-@pytest.fixture(scope="session")
-def django_db_setup(django_db_setup, django_db_blocker):
-    with django_db_blocker.unblock():
-        DemoAccounts.create()
+@pytest.fixture(autouse=True)
+def _frozen_clock(request):
+    """Every test starts at FROZEN_NOW (the clock then ticks, so that code measuring durations
+    still works). Tests marked ``browser`` or ``worker`` are exempt (see REAL_CLOCK_MARKERS);
+    ``test_no_test_reads_the_real_clock`` checks that this fixture is in force."""
+    if any(request.node.get_closest_marker(m) for m in REAL_CLOCK_MARKERS):
+        yield None
+        return
+    # Requested here (not as an argument) so that the exempt tests never start a traveller.
+    fixture = request.getfixturevalue("time_machine")
+    fixture.move_to(FROZEN_NOW, tick=True)
+    yield fixture
+
+
+if not os.environ.get("MUTATION_DB_TEMPLATE"):
+    @pytest.fixture(scope="session")
+    def django_db_setup(django_db_setup, django_db_blocker):
+        # The demo habilitations start "today": the frozen today, like the tests that use them.
+        with django_db_blocker.unblock(), time_machine.travel(FROZEN_NOW, tick=False):
+            DemoAccounts.create()
+else:
+    @pytest.fixture(scope="session")
+    def django_db_setup(django_db_blocker):
+        """`make mutation` (tests/mutation/run.py): mutmut runs the tests once per mutant in a
+        forked process; migrating a fresh database each time would cost most of the run. The
+        database is migrated and seeded once into a SQLite template file, and every process
+        works on its own copy of it."""
+        import shutil
+
+        from django.core.management import call_command
+        from django.db import connections
+
+        template = Path(os.environ["MUTATION_DB_TEMPLATE"])
+        target = template.with_name(f"db-{os.getpid()}.sqlite3")
+        conn = connections["default"]
+        with django_db_blocker.unblock():
+            if not template.exists():
+                building = template.with_name(f"template-{os.getpid()}.sqlite3")
+                conn.close()
+                conn.settings_dict["NAME"] = str(building)
+                call_command("migrate", verbosity=0, interactive=False)
+                with time_machine.travel(FROZEN_NOW, tick=False):
+                    DemoAccounts.create()
+                conn.close()
+                os.replace(building, template)
+            shutil.copyfile(template, target)
+            conn.close()
+            conn.settings_dict["NAME"] = settings.DATABASES["default"]["NAME"] = str(target)
+        yield
+        with django_db_blocker.unblock():
+            conn.close()
+        target.unlink(missing_ok=True)
 
 
 @pytest.fixture

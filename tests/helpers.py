@@ -1,4 +1,5 @@
 import datetime
+import zoneinfo
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -12,6 +13,12 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from referentiel.models import Agent, Departement, Habilitation, Role
 from referentiel.services import grant_habilitation
 
+PARIS = zoneinfo.ZoneInfo("Europe/Paris")
+# The instant every test starts at: no test reads the real clock, so no expected value depends
+# on the day the suite runs. A Tuesday in the second half of November 2026, after the 10th (the
+# November list is late from now on), in winter time. Tests that need another instant move the
+# clock themselves (``time_machine.move_to(..., tick=False)``).
+FROZEN_NOW = datetime.datetime(2026, 11, 24, 10, 0, tzinfo=PARIS)
 DEMO_EMAILS = {
     "admin": "admin@demo.test",
     "siege": "siege@demo.test",

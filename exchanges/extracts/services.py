@@ -280,7 +280,10 @@ def submission_state(period, validated_list, late_recorded, today=None):
     today = today or timezone.localdate()
     if validated_list is not None:
         validated_day = timezone.localdate(validated_list.validated_at) if validated_list.validated_at else today
-        if validated_list.is_late or late_recorded or validated_day > periods.deadline(period):
+        # A validated list is late by its own validation instant (stored flag), never by the
+        # sweep of the 10th at 23:55 that recorded the département as missing a few minutes
+        # before it was validated on time (instruction II.A.4: "au plus tard le 10").
+        if validated_list.is_late or validated_day > periods.deadline(period):
             return LATE
         return ON_TIME
     if late_recorded or today > periods.deadline(period):

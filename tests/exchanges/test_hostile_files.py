@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from siao_ofii.privatefiles.crypto import save_encrypted
+from siao_ofii.privatefiles.storage import private_storage
 from exchanges.models import ListState, MonthlyList
 from exchanges.services import reading, workflow
 from exchanges.tasks import process_uploaded_list
@@ -111,16 +113,34 @@ def test_hostile_upload_refused_by_the_view_in_the_embedded_default(client, demo
     page = response.content.decode()
     assert response.status_code == 200 and expected in page.replace("&nbsp;", "\u202f"), page[-3000:]
     assert not MonthlyList.objects.exists()
-    assert not list((Path(settings.PRIVATE_STORAGE_ROOT) / "uploads").glob("*"))
+    assert not _uploads_left()
     assert elapsed < MAX_SECONDS
+
+
+def _uploads_left():
+    storage = private_storage()
+    try:
+        return storage.listdir(workflow.UPLOADS_DIR)[1]
+    except FileNotFoundError:
+        return []
+
+
+class _Stored:
+    """The stored upload of a list, in the private storage (whatever its backend)."""
+
+    def __init__(self, name):
+        self.name = name
+
+    def exists(self):
+        return private_storage().exists(self.name)
 
 
 def _stored_upload(data, fmt, user):
     """A list waiting for the worker, its file already stored (as an upload made before the
     checks existed, or a reader that still dies on some other file)."""
-    name = f"{time.time_ns()}.{fmt}"
-    path = workflow.private_dir() / name
-    path.write_bytes(data)
+    stored = save_encrypted(workflow.upload_name(f"{time.time_ns()}.{fmt}"), data)
+    name = stored[len(workflow.UPLOADS_DIR) + 1:]
+    path = _Stored(stored)
     ml = MonthlyList.objects.create(departement=Departement.objects.get(code="69"), period="2026-11",
                                     state=ListState.PROCESSING, uploaded_by=user, source_format=fmt,
                                     source_path=name)

@@ -40,7 +40,7 @@ def test_every_written_form_of_a_date_parses_back(d):
 @given(st.dates(min_value=datetime.date(1927, 1, 1), max_value=TODAY))
 def test_two_digit_years_are_never_in_the_future(d):
     parsed = parse_date(f"{d.day}/{d.month}/{d.year % 100:02d}", today=TODAY)
-    assert parsed <= TODAY.replace(year=TODAY.year) or parsed.year <= TODAY.year
+    assert parsed <= TODAY
     assert parsed.year % 100 == d.year % 100 and (parsed.month, parsed.day) == (d.month, d.day)
     assert TODAY.year - 100 < parsed.year <= TODAY.year
 
@@ -116,7 +116,9 @@ def test_statuses_that_must_not_be_transmitted(form):
 @given(st.text(max_size=25))
 def test_status_parser_is_total_and_only_returns_transmissible_statuses(text):
     try:
-        assert parse_status(text) in set(Status)
+        # Literal values: a parser returning anything else (a non-transmitted status, the raw
+        # text) fails here.
+        assert parse_status(text) in {"DA", "REFUGIE", "PS", "BPI"}
     except ParseError as exc:
         assert str(exc)
 
@@ -133,7 +135,17 @@ def test_headers_case_accent_punctuation_insensitive(h):
 def test_identity_key_ignores_case_accents_and_punctuation(name, birth, sex):
     variant = name.upper().replace("-", " ")
     assert identity_key(name, "Jean-Paul", birth, sex) == identity_key(variant, "JEAN PAUL", birth, sex)
-    assert fold(name) is not None and normalise_name(name) == normalise_name(variant)
+    assert normalise_name(name) == normalise_name(variant)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("  Date d’ENTRÉE – 1ère ", "date d entree 1ere"),
+    ("N° AGDREF", "n agdref"),
+    ("Œuvre_Ñúñez", "uvre nunez"),  # Œ has no decomposition: dropped, never kept as a stray letter
+    ("", ""),
+])
+def test_fold_literal_examples(text, expected):
+    assert fold(text) == expected
 
 
 def test_identity_key_prefers_agdref():

@@ -103,6 +103,8 @@ def test_unrecognised_header_needs_mapping_then_succeeds(demo, dep69):
     workflow.set_mapping(ml, {"status": 4}, user=demo["siao.69"], run=False)
     ml = workflow.process_list(ml.pk)
     assert ml.state == ListState.DRAFT and ml.row_count == 3 and ml.error_count == 0
+    # Processed: the uploaded file is deleted and forgotten.
+    ml.refresh_from_db()
     assert ml.source_path == "" and not private_storage().exists(stored)
 
 
@@ -139,11 +141,20 @@ def test_xlsm_and_other_zip_refused_by_content():
     xlsx = samples.xlsx_bytes(samples.GOOD)
     src = zipfile.ZipFile(io.BytesIO(xlsx))
     members = {n: src.read(n) for n in src.namelist()}
-    members["[Content_Types].xml"] = members["[Content_Types].xml"].replace(
-        b"spreadsheetml.sheet.main+xml", b"DUMMY").replace(b"DUMMY", b"spreadsheetml.sheet.main+xml")
-    members["xl/vbaProject.bin"] = b"macro"
+    xlsx_main = b"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"
+    xlsm_main = b"application/vnd.ms-excel.sheet.macroEnabled.main+xml"
+    assert xlsx_main in members["[Content_Types].xml"]
+    assert sniff_format(_zip_with(members)) == "xlsx"  # the unmodified workbook is accepted
+    # 1. Declared as a macro workbook by its content type, without any macro member.
+    by_type = dict(members)
+    by_type["[Content_Types].xml"] = members["[Content_Types].xml"].replace(xlsx_main, xlsm_main)
+    assert by_type["[Content_Types].xml"] != members["[Content_Types].xml"]
     with pytest.raises(FileRejected, match="macros"):
-        sniff_format(_zip_with(members))
+        sniff_format(_zip_with(by_type))
+    # 2. A macro member in a workbook declared as a plain .xlsx.
+    by_member = dict(members, **{"xl/vbaProject.bin": b"macro"})
+    with pytest.raises(FileRejected, match="macros"):
+        sniff_format(_zip_with(by_member))
     with pytest.raises(FileRejected, match="pas un classeur"):
         sniff_format(_zip_with({"word/document.xml": b"<w/>"}))
 

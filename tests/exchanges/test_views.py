@@ -69,7 +69,8 @@ def test_upload_report_fix_validate(siao, demo, django_capture_on_commit_callbac
     assert AuditEvent.objects.filter(action=AuditAction.LIST_VALIDATED, object_id=str(ml.pk)).exists()
     assert AuditEvent.objects.filter(action=AuditAction.LIST_CORRECTED, object_id=str(ml.pk)).count() == 3
     my = siao.get(reverse("exchanges:my_lists")).content.decode()
-    assert "Validée" in my and ("il reste" in my or "échéance dépassée" in my)
+    # Frozen at 24/11/2026 10:00 Paris: 13 days and 10 hours after the end of 10 November.
+    assert "Validée" in my and "échéance dépassée depuis 13 jours et 10 heures" in my and "il reste" not in my
 
 
 def test_refused_file_shows_form_error(siao):
@@ -115,7 +116,12 @@ def test_perimeter_siao_75_cannot_see_upload_or_validate_69(client, demo, django
     assert client.post(reverse("exchanges:upload", args=["69"]),
                        {"period": "2026-11", "file": _named(samples.csv_bytes(samples.GOOD), "l.csv")}).status_code == 404
     assert MonthlyList.objects.get(pk=ml.pk).state == ListState.DRAFT and MonthlyList.objects.count() == 1
-    assert AuditEvent.objects.filter(action=AuditAction.PERIMETER_DENIED, actor=demo["siao.75"]).count() >= 3
+    # detail, rows, validate (the list) and upload (the département): four refusals, all on 69.
+    denied = AuditEvent.objects.filter(action=AuditAction.PERIMETER_DENIED, actor=demo["siao.75"])
+    assert sorted(denied.values_list("details__path", flat=True)) == sorted([
+        reverse("exchanges:detail", args=[ml.pk]), reverse("exchanges:rows", args=[ml.pk]),
+        reverse("exchanges:validate", args=[ml.pk]), reverse("exchanges:upload", args=["69"])])
+    assert set(denied.values_list("departement", flat=True)) == {"69"}
     page = client.get(reverse("exchanges:my_lists")).content.decode()
     assert 'id="departement-75"' in page and 'id="departement-69"' not in page
 

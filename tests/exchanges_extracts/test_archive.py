@@ -216,3 +216,26 @@ def test_password_key_from_environment_or_dev_key_in_debug(settings):
     settings.ARCHIVE_ENCRYPTION_KEY = "not-a-fernet-key"
     with pytest.raises(ImproperlyConfigured):
         passwords.encrypt_password("x")
+
+
+def test_member_names_never_carry_the_uploaded_file_name(demo):
+    """ZIP member names are not encrypted: a file named after a person must not leak into the
+    archive (its name, its member names or anywhere in its bytes)."""
+    from exchanges.services import workflow
+    from referentiel.models import Departement
+    from tests.exchanges import samples
+
+    dep = Departement.objects.get(code="69")
+    data = samples.csv_bytes(samples.GOOD)
+    ml = workflow.receive_upload(dep, "2026-11", data, name="/home/agent/liste_ZOUBIRI_Karima_1990.csv",
+                                 user=demo["siao.69"], run=False)
+    assert ml.source_name == "liste_ZOUBIRI_Karima_1990.csv"
+    workflow.process_list(ml.pk)
+    ml = workflow.validate_list(ml, demo["siao.69"])
+    extract, created = build_for_list(ml.pk)
+    assert created and extract.file_name == "SIAO_069_2026-11_v1.zip"
+    with pyzipper.AESZipFile(archive_file(extract)) as zf:
+        assert sorted(zf.namelist()) == ["SIAO_069_2026-11_v1.csv", "SIAO_069_2026-11_v1.xlsx"]
+    raw = stored_bytes(extract.file_path)
+    for fragment in (b"ZOUBIRI", b"Karima", b"liste_", b"DUPONT"):
+        assert fragment not in raw

@@ -15,7 +15,7 @@ from siao_ofii.audit.models import AuditAction, AuditEvent
 from tests.factories import make_list
 from tests.helpers import assert_constant_queries, login, stored_bytes
 
-PERIOD = periods.current()
+PERIOD = "2026-11"  # the month of FROZEN_NOW (tests/conftest.py), after its deadline
 
 
 def _extract(demo, code="69", period=PERIOD, rows=3, **kw):
@@ -67,9 +67,10 @@ def test_revoked_habilitation_loses_access_at_once(client, demo):
     assert _download(client, extract).status_code == 200
     hab = Habilitation.objects.active().get(agent=demo["dt.lyon"], role="DT")
     revoke_habilitation(hab, revoked_by=demo["admin"], reason="départ")
+    # The next request already has no habilitation left: no capability, 403 (before any lookup).
     response = _download(client, extract)
-    assert response.status_code in (403, 404)
-    assert client.post(reverse("exchanges:extract_password", args=[extract.pk])).status_code in (403, 404)
+    assert response.status_code == 403
+    assert client.post(reverse("exchanges:extract_password", args=[extract.pk])).status_code == 403
     assert AuditEvent.objects.filter(action=AuditAction.DOWNLOAD, actor=demo["dt.lyon"]).count() == 1
 
 
@@ -136,8 +137,9 @@ def test_dashboard_perimeter_states_and_filters(client, demo):
     assert 'id="dep-75"' not in page and 'id="dep-2A"' not in page
     assert "Validée dans les délais" in rows["69"] and "Télécharger" in rows["69"] and "-2 personnes" in rows["69"]
     assert "Validée en retard" in rows["42"]
-    expected_missing = "Manquante" if timezone.localdate() > periods.deadline(PERIOD) else "En attente"
-    assert expected_missing in rows["01"] and expected_missing in rows["07"]
+    # Frozen on 24 November, after the 10th: the lists not validated are missing, not awaited.
+    assert "Manquante" in rows["01"] and "Manquante" in rows["07"]
+    assert "En attente" not in rows["01"] and "En attente" not in rows["07"]
     # A DT agent cannot widen the perimeter with the headquarters filters.
     page = client.get(reverse("exchanges:extract_dashboard"), {"dt": "sans", "region": "1"}).content.decode()
     assert 'id="dep-69"' in page and 'id="dep-2A"' not in page
@@ -158,7 +160,12 @@ def test_submission_states():
     after = MonthlyList(validated_at=datetime.datetime(2026, 11, 12, 12, tzinfo=datetime.UTC))
     assert submission_state("2026-11", on_time, False, datetime.date(2026, 11, 20)) == ON_TIME
     assert submission_state("2026-11", after, False, datetime.date(2026, 11, 20)) == LATE
-    assert submission_state("2026-11", on_time, True, datetime.date(2026, 11, 20)) == LATE
+    # Recorded missing by the sweep of the 10th at 23:55, then validated before midnight: on time
+    # (instruction II.A.4, "au plus tard le 10"); see tests/exchanges/test_deadline.py.
+    just_in_time = MonthlyList(validated_at=datetime.datetime(2026, 11, 10, 22, 58, tzinfo=datetime.UTC))
+    assert submission_state("2026-11", just_in_time, True, datetime.date(2026, 11, 20)) == ON_TIME
+    flagged = MonthlyList(validated_at=datetime.datetime(2026, 11, 9, 12, tzinfo=datetime.UTC), is_late=True)
+    assert submission_state("2026-11", flagged, False, datetime.date(2026, 11, 20)) == LATE
     assert submission_state("2026-11", None, False, datetime.date(2026, 11, 10)) == AWAITING
     assert submission_state("2026-11", None, False, datetime.date(2026, 11, 11)) == MISSING
     assert submission_state("2026-11", None, True, datetime.date(2026, 11, 10)) == MISSING

@@ -13,7 +13,10 @@ def context(demo):
     """A stored return file and a stand-in archive for 69 and 75 (the real archive is tested in
     tests/exchanges_returns)."""
     from exchanges.models import ReturnArchive, ReturnFile, ReturnState
+    from django.core.files.base import ContentFile
+
     from exchanges.returns.services import relative_path
+    from siao_ofii.privatefiles.storage import private_storage
     from referentiel.models import Departement
 
     ctx = {}
@@ -25,8 +28,7 @@ def context(demo):
                                 file_path=relative_path(code, "2026-11", 1), size=4, sha256="0" * 64, row_count=1)
         archive.set_password("Test-Pass-Word-Only-Xxxx")
         archive.save()
-        archive.absolute_path.parent.mkdir(parents=True, exist_ok=True)
-        archive.absolute_path.write_bytes(b"PK\x05\x06")
+        private_storage().save(archive.file_path, ContentFile(b"PK\x05\x06"))
         ctx[f"return_file_{code}"] = rf.pk
         ctx[f"return_archive_{code}"] = archive.pk
     return ctx

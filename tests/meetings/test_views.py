@@ -292,3 +292,32 @@ def test_cancelled_meeting_agenda_is_frozen(client, demo, make_meeting, validate
     assert not Outcome.objects.exists() and meeting.items.count() == 3
     item.refresh_from_db()
     assert item.priority != 7
+
+
+def test_agenda_page_shows_every_category_of_instruction_ib_in_order(client, demo, make_meeting, validated_list):
+    """What the PAGE shows (not the database): categories 1 to 4 of I.B then the free points,
+    each with its own heading, its count and its persons."""
+    meeting = _agenda_setup(demo, make_meeting, validated_list, rows=4)
+    items = list(meeting.items.select_related("list_row").order_by("list_row__line_number"))
+    for item, category in zip(items, [4, 1, 3, 2]):
+        item.category = category
+        item.save(update_fields=["category"])
+    AgendaItem.objects.create(meeting=meeting, text="Bilan des places CPH", category=Category.FREE)
+    login(client, demo["prefecture.69"])
+    body = client.get(reverse("meetings:agenda", args=[meeting.pk])).content.decode()
+    headings = [
+        ('id="categorie-1"', "1. Souhaite demander l’asile (orientation vers la SPADA) (1)"),
+        ('id="categorie-2"', "2. Demandeur d’asile enregistré (réorientation vers le DNA) (1)"),
+        ('id="categorie-3"', "3. Bénéficiaire d’une protection internationale (CPH, logement, intégration) (1)"),
+        ('id="categorie-4"', "4. Débouté (DPAR, aide au retour, accompagnement à la régularisation) (1)"),
+        ('id="categorie-9"', "Points divers (1)"),
+    ]
+    positions = [body.index(anchor) for anchor, _ in headings]
+    assert positions == sorted(positions)
+    for anchor, text in headings:
+        assert text in body.split(anchor)[1].split("</h2>")[0]
+    section_4 = body.split('id="categorie-4"')[1].split('id="categorie-9"')[0]
+    assert "NOM0" in section_4 and "NOM1" not in section_4 and "NOM2" not in section_4
+    section_1 = body.split('id="categorie-1"')[1].split('id="categorie-2"')[0]
+    assert "NOM1" in section_1 and "NOM0" not in section_1
+    assert "Bilan des places CPH" in body.split('id="categorie-9"')[1]

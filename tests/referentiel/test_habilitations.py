@@ -20,10 +20,10 @@ from referentiel.perimeter import (
 from referentiel.services import approve_habilitation, extend_habilitation, grant_habilitation, revoke_habilitation
 from siao_ofii.audit.models import AuditAction, AuditEvent
 from tests.factories import make_list
-from tests.helpers import login
+from tests.helpers import FROZEN_NOW, login
 
 pytestmark = pytest.mark.django_db
-TODAY = timezone.localdate()
+TODAY = FROZEN_NOW.date()  # the suite runs at FROZEN_NOW (tests/conftest.py)
 DAY = datetime.timedelta(days=1)
 
 
@@ -151,7 +151,8 @@ def test_extend_and_audit(demo):
         extend_habilitation(hab, extended_by=demo["admin"])
 
 
-def test_admin_creates_and_revokes_a_habilitation(client, demo):
+def test_admin_creates_and_revokes_a_habilitation(client, demo, time_machine):
+    time_machine.move_to(FROZEN_NOW, tick=False)
     login(client, demo["admin"])
     agent = Agent.objects.create_user("nouveau@demo.test", "x")
     response = client.post(reverse("admin:referentiel_habilitation_add"), {
@@ -168,7 +169,7 @@ def test_admin_creates_and_revokes_a_habilitation(client, demo):
                            {"action": "revoke", "_selected_action": [hab.pk]})
     assert response.status_code == 302
     hab.refresh_from_db()
-    assert hab.revoked_at is not None and hab.revoked_by == demo["admin"]
+    assert hab.revoked_at == FROZEN_NOW and hab.revoked_by == demo["admin"]
     assert codes(Agent.objects.get(pk=agent.pk), Capability.SUBMIT_LIST) == set()
 
 

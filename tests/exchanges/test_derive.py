@@ -1,0 +1,124 @@
+"""Derived facts, pure functions, literal expectations: the ADA flag's boundary ("hébergé de
+manière continue depuis plus d'un mois", instruction II.A.3 / art. D.744-26) at every month
+length, continuous months, movements and the persons who left."""
+
+import datetime
+
+import pytest
+
+from exchanges.models import Movement, Status
+from exchanges.services.derive import add_one_month, derive_rows, months_since
+from exchanges.services.identity import name_key
+
+D = datetime.date
+
+
+@pytest.mark.parametrize("day, expected", [
+    (D(2026, 1, 15), D(2026, 2, 15)),
+    (D(2026, 1, 31), D(2026, 2, 28)),
+    (D(2028, 1, 31), D(2028, 2, 29)),
+    (D(2026, 3, 31), D(2026, 4, 30)),
+    (D(2026, 12, 31), D(2027, 1, 31)),
+    (D(2026, 12, 1), D(2027, 1, 1)),
+    (D(2026, 11, 30), D(2026, 12, 30)),
+])
+def test_add_one_month(day, expected):
+    assert add_one_month(day) == expected
+
+
+def _row(entry, status=Status.DA, key="k1", **kw):
+    return {"identity_key": key, "status": status, "entry_date": entry, "last_name": kw.get("last_name", "DUPONT"),
+            "first_name": "Ana", "birth_date": kw.get("birth_date", D(1990, 1, 1)), "sex": "F"}
+
+
+# period, entry landing exactly one month before the last day (not ADA), one day earlier (ADA)
+ADA_BOUNDARIES = [
+    ("2026-11", D(2026, 10, 30), D(2026, 10, 29)),  # 30-day month
+    # 31-day month after a 30-day one: no entry in November lands on 31 December; 30 November
+    # + 1 month = 30 December < 31 December, more than one month.
+    ("2026-12", D(2026, 12, 1), D(2026, 11, 30)),
+    ("2026-08", D(2026, 7, 31), D(2026, 7, 30)),  # 31-day month after a 31-day one
+    ("2026-02", D(2026, 1, 28), D(2026, 1, 27)),  # 28-day February (and 29, 30, 31 January)
+    ("2028-02", D(2028, 1, 29), D(2028, 1, 28)),  # 29-day February
+    ("2026-04", D(2026, 3, 30), D(2026, 3, 29)),  # 30-day April after a 31-day March
+    ("2027-01", D(2026, 12, 31), D(2026, 12, 30)),  # across the year
+]
+
+
+@pytest.mark.parametrize("period, exactly_one_month, more_than_one_month", ADA_BOUNDARIES)
+def test_ada_flag_needs_strictly_more_than_one_month(period, exactly_one_month, more_than_one_month):
+    rows = [_row(exactly_one_month, key="a"), _row(more_than_one_month, key="b")]
+    derive_rows(rows, period, {})
+    assert [r["ada_flag"] for r in rows] == [False, True]
+
+
+@pytest.mark.parametrize("entry", [D(2026, 1, 29), D(2026, 1, 30), D(2026, 1, 31)])
+def test_ada_february_end_of_january_entries_are_exactly_one_month(entry):
+    """29, 30 and 31 January + 1 month all land on 28 February (2026): not more than one month."""
+    rows = [_row(entry)]
+    derive_rows(rows, "2026-02", {})
+    assert rows[0]["ada_flag"] is False
+
+
+@pytest.mark.parametrize("status", [Status.REFUGIE, Status.PROTECTION_SUBSIDIAIRE, Status.BPI])
+def test_ada_flag_only_for_asylum_seekers(status):
+    rows = [_row(D(2025, 1, 1), status=status)]
+    derive_rows(rows, "2026-11", {})
+    assert rows[0]["ada_flag"] is False
+
+
+def test_ada_flag_without_entry_date_or_entered_this_month():
+    rows = [_row(None, key="a"), _row(D(2026, 11, 1), key="b"), _row(D(2026, 11, 30), key="c")]
+    derive_rows(rows, "2026-11", {})
+    assert [r["ada_flag"] for r in rows] == [False, False, False]
+
+
+@pytest.mark.parametrize("entry, expected", [
+    (D(2026, 11, 1), 1), (D(2026, 11, 30), 1), (D(2026, 10, 31), 2), (D(2026, 10, 1), 2),
+    (D(2025, 11, 30), 13), (D(2025, 12, 1), 12), (D(2026, 12, 1), 1), (D(2027, 3, 1), 1), (None, 1),
+])
+def test_months_since(entry, expected):
+    assert months_since(entry, D(2026, 11, 1)) == expected
+
+
+def test_months_since_february():
+    assert months_since(D(2026, 1, 31), D(2026, 2, 1)) == 2
+    assert months_since(D(2026, 2, 28), D(2026, 2, 1)) == 1
+    assert months_since(D(2026, 3, 1), D(2026, 2, 1)) == 1
+
+
+def test_movements_months_and_left_against_the_previous_month():
+    previous = {
+        "same": (Status.DA, 4, name_key("MARTIN", "Ana", D(1990, 1, 1), "F"), 101),
+        "changed": (Status.DA, 1, name_key("DIALLO", "Ana", D(1990, 1, 1), "F"), 102),
+        "gone": (Status.BPI, 2, name_key("GONE", "Ana", D(1990, 1, 1), "F"), 103),
+    }
+    rows = [
+        _row(D(2026, 11, 2), key="same", last_name="MARTIN"),
+        _row(D(2026, 9, 1), status=Status.REFUGIE, key="changed", last_name="DIALLO"),
+        _row(D(2026, 11, 5), key="new", last_name="NOUVEAU"),
+    ]
+    left = derive_rows(rows, "2026-11", previous)
+    assert [r["movement"] for r in rows] == [Movement.PRESENT, Movement.STATUS_CHANGED, Movement.NEW]
+    # max(entry-based count, previous count + 1)
+    assert [r["continuous_months"] for r in rows] == [5, 3, 1]
+    assert left == [103]
+
+
+def test_a_person_whose_key_changed_is_found_by_name_and_birth_date():
+    """A row that gained an AGDREF number changes identity key: matched by name, birth date, sex."""
+    previous = {"old-key": (Status.DA, 3, name_key("MARTIN", "Ana", D(1990, 1, 1), "F"), 7)}
+    rows = [_row(D(2026, 8, 1), key="agdref-key", last_name="MARTIN")]
+    left = derive_rows(rows, "2026-11", previous)
+    assert rows[0]["movement"] == Movement.PRESENT and rows[0]["continuous_months"] == 4
+    assert left == []
+    other = [_row(D(2026, 8, 1), key="agdref-key", last_name="MARTIN", birth_date=D(1990, 1, 2))]
+    assert derive_rows(other, "2026-11", previous) == [7]
+    assert other[0]["movement"] == Movement.NEW
+
+
+def test_continuous_months_are_capped_for_the_database():
+    previous = {"k1": (Status.DA, 32767, "", 1)}
+    rows = [_row(D(1900, 1, 1))]
+    derive_rows(rows, "2026-11", previous)
+    assert rows[0]["continuous_months"] == 32767

@@ -1,0 +1,194 @@
+"""Mutation testing of the modules that carry the law and the security (``make mutation``).
+
+Each group of modules is mutated by mutmut against a FAST targeted test selection (the tests
+that exercise it), in its own scratch copy of the project under ``.cache/mutation/<group>/``,
+on SQLite (no DATABASE_URL: in-memory test database, much faster than PostgreSQL for the
+thousands of short runs). Not in CI (too slow): run it before an issue is closed and put the
+summary in the note.
+
+Usage: python tests/mutation/run.py [group ...]        (all groups when none is given)
+       MUTATION_JOBS=2 to set mutmut's --max-children (default 2: the machine is shared).
+
+Prints, per group, killed (timeouts included) / total and the kill ratio, then every surviving mutant with its diff.
+A survivor listed in tests/mutation/EQUIVALENT.md (by mutant name) is an explained equivalent
+mutant: it is counted apart ("equivalent"), and the ratio "adjusted" leaves it out.
+Floor 90 % per group, goal 95 %.
+"""
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+SCRATCH = ROOT / ".cache" / "mutation"
+EQUIVALENT = Path(__file__).with_name("EQUIVALENT.md")
+PACKAGES = ["siao_ofii", "referentiel", "exchanges", "meetings"]
+ALSO_COPY = ["templates", "static", "fixtures", "manage.py"]
+FLOOR, GOAL = 90.0, 95.0
+
+# group -> (modules mutated, tests run against them). Keep the selections small: every mutant
+# of a function runs every selected test that executes that function.
+GROUPS = {
+    "perimeter": (
+        ["referentiel/perimeter.py"],
+        ["tests/referentiel/test_perimeter_rules.py", "tests/referentiel/test_habilitations.py",
+         "tests/exchanges/test_views.py"],
+    ),
+    "habilitations": (
+        ["referentiel/models.py", "referentiel/services.py"],
+        ["tests/referentiel/test_habilitations.py", "tests/referentiel/test_perimeter_rules.py",
+         "tests/referentiel/test_referentiel.py"],
+    ),
+    "validation": (
+        ["exchanges/services/validation.py", "exchanges/services/parsing.py", "exchanges/services/reading.py"],
+        ["tests/exchanges/test_parsers_properties.py", "tests/exchanges/test_pipeline.py",
+         "tests/exchanges/test_rules.py"],
+    ),
+    "workflow": (
+        ["exchanges/services/workflow.py", "exchanges/periods.py"],
+        ["tests/exchanges/test_pipeline.py", "tests/exchanges/test_deadline.py", "tests/exchanges/test_rules.py",
+         "tests/exchanges/test_views.py"],
+    ),
+    "periods": (
+        ["exchanges/periods.py"],
+        ["tests/exchanges/test_deadline.py", "tests/exchanges/test_periods.py", "tests/exchanges/test_pipeline.py",
+         "tests/exchanges_extracts/test_views.py"],
+    ),
+    "derive": (
+        ["exchanges/services/derive.py"],
+        ["tests/exchanges/test_derive.py", "tests/exchanges/test_pipeline.py"],
+    ),
+    "archive": (
+        ["exchanges/extracts/archive.py", "exchanges/extracts/passwords.py"],
+        ["tests/exchanges_extracts/test_archive.py", "tests/exchanges_extracts/test_tasks.py"],
+    ),
+    "audit": (
+        ["siao_ofii/audit/services.py", "siao_ofii/audit/signals.py"],
+        ["tests/test_audit.py", "tests/test_audit_record.py", "tests/referentiel/test_habilitations.py"],
+    ),
+    "agenda": (
+        ["meetings/services/agenda.py"],
+        ["tests/meetings/test_agenda.py", "tests/meetings/test_views.py"],
+    ),
+}
+
+
+def copy_project(dest):
+    if dest.exists():
+        shutil.rmtree(dest)
+    ignore = shutil.ignore_patterns(".venv", ".git", ".cache", "var", "mutants", "__pycache__", "test-artifacts",
+                                    "node_modules", "*.egg-info", "bench")
+    shutil.copytree(ROOT, dest, ignore=ignore)
+
+
+def write_config(dest, modules, tests):
+    def block(name, values):
+        return f"{name} =\n" + "".join(f"    {v}\n" for v in values)
+
+    (dest / "setup.cfg").write_text(
+        "[mutmut]\n"
+        + block("source_paths", PACKAGES)
+        + block("only_mutate", modules)
+        + block("also_copy", ALSO_COPY)
+        # No random order (mutmut compares runs), no slow real-worker or browser tests.
+        + block("pytest_add_cli_args", ["-p", "no:randomly", "-m", "not browser and not worker"])
+        + block("pytest_add_cli_args_test_selection", tests)
+    )
+
+
+def equivalents():
+    if not EQUIVALENT.exists():
+        return {}
+    names = {}
+    for line in EQUIVALENT.read_text().splitlines():
+        m = re.match(r"^- `([\w.]+__mutmut_\d+)`\s*(.*)$", line)
+        if m:
+            names[m.group(1)] = m.group(2)
+    return names
+
+
+def run_group(name, modules, tests, jobs):
+    dest = SCRATCH / name
+    tests = [t for t in tests if (ROOT / t).exists()]
+    if not tests:  # mutmut would run the whole suite for every mutant
+        print(f"[{name}] aucun des tests choisis n’existe : groupe ignoré.")
+        return None
+    copy_project(dest)
+    write_config(dest, modules, tests)
+    for old in dest.glob("db-*.sqlite3") if dest.exists() else []:
+        old.unlink()
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "TEST_REDIS_URL")}
+    env.update(DJANGO_SETTINGS_MODULE="siao_ofii.settings_test", HYPOTHESIS_PROFILE="mutation",
+               MUTATION_DB_TEMPLATE=str(dest / "db-template.sqlite3"))
+    mutmut = [str(Path(sys.executable).with_name("mutmut"))]
+    started = time.monotonic()
+    log = (SCRATCH / f"{name}.log").open("w")
+    subprocess.run([*mutmut, "run", "--max-children", str(jobs)], cwd=dest, env=env, stdout=log,
+                   stderr=subprocess.STDOUT, check=False)
+    subprocess.run([*mutmut, "export-cicd-stats"], cwd=dest, env=env, stdout=log, stderr=subprocess.STDOUT,
+                   check=False)
+    stats_file = dest / "mutants" / "mutmut-cicd-stats.json"
+    if not stats_file.exists():
+        print(f"[{name}] mutmut n’a produit aucun résultat : voir {SCRATCH / f'{name}.log'}")
+        return None
+    stats = json.loads(stats_file.read_text())
+    listing = subprocess.run([*mutmut, "results"], cwd=dest, env=env, capture_output=True, text=True).stdout
+    survivors = [line.split(":")[0].strip() for line in listing.splitlines()
+                 if line.strip().endswith(("survived", "no tests", "suspicious"))]
+    known = equivalents()
+    diffs = {}
+    for mutant in survivors:
+        diffs[mutant] = subprocess.run([*mutmut, "show", mutant], cwd=dest, env=env, capture_output=True,
+                                       text=True).stdout
+    total = stats["total"] - stats.get("skipped", 0)
+    # A mutant that makes the tests time out (e.g. an endless loop) is detected: counted as killed.
+    killed = stats["killed"] + stats.get("timeout", 0)
+    equivalent = [s for s in survivors if s in known]
+    ratio = 100.0 * killed / total if total else 100.0
+    adjusted = 100.0 * killed / (total - len(equivalent)) if total - len(equivalent) else 100.0
+    return {"group": name, "modules": modules, "killed": killed, "total": total, "ratio": ratio,
+            "equivalent": equivalent, "adjusted": adjusted, "survivors": survivors, "diffs": diffs,
+            "stats": stats, "seconds": int(time.monotonic() - started)}
+
+
+def main(argv):
+    wanted = argv or list(GROUPS)
+    unknown = [g for g in wanted if g not in GROUPS]
+    if unknown:
+        print(f"Groupes inconnus : {', '.join(unknown)} (connus : {', '.join(GROUPS)})")
+        return 2
+    jobs = int(os.environ.get("MUTATION_JOBS", "2"))
+    SCRATCH.mkdir(parents=True, exist_ok=True)
+    results = []
+    for name in wanted:
+        modules, tests = GROUPS[name]
+        print(f"→ {name} : {', '.join(modules)}", flush=True)
+        result = run_group(name, modules, tests, jobs)
+        if result is None:
+            continue
+        results.append(result)
+        (SCRATCH / f"{name}.json").write_text(json.dumps(result, indent=2, ensure_ascii=False))
+        for mutant in result["survivors"]:
+            tag = " (équivalent, voir EQUIVALENT.md)" if mutant in result["equivalent"] else ""
+            print(f"  survivant {mutant}{tag}\n{result['diffs'][mutant]}")
+        print(f"  {name}: {result['killed']}/{result['total']} tués = {result['ratio']:.1f} % "
+              f"(sans les équivalents : {result['adjusted']:.1f} %) en {result['seconds']} s", flush=True)
+    print("\n| groupe | modules | tués / total | ratio | hors équivalents |")
+    print("|---|---|---|---|---|")
+    failed = False
+    for r in results:
+        print(f"| {r['group']} | {', '.join(r['modules'])} | {r['killed']}/{r['total']} | {r['ratio']:.1f} % "
+              f"| {r['adjusted']:.1f} % |")
+        failed |= r["adjusted"] < FLOOR
+    if failed:
+        print(f"\nAu moins un groupe est sous le plancher de {FLOOR:.0f} % (objectif {GOAL:.0f} %).")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

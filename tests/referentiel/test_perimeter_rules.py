@@ -1,0 +1,185 @@
+"""The perimeter rule (referentiel/perimeter.py) called directly, with exact expectations: what
+each role sees for each capability, the per-request cache, and the journal entry of every
+refused lookup (old and new values are literals, never computed by the code under test)."""
+
+import datetime
+
+import pytest
+from django.http import Http404
+from django.test import RequestFactory
+
+from exchanges.models import ListState, MonthlyList
+from referentiel import perimeter
+from referentiel.models import Agent, Departement, DirectionTerritoriale, Role
+from referentiel.perimeter import Capability
+from referentiel.services import grant_habilitation
+from siao_ofii.audit.models import AuditAction, AuditEvent
+from tests.factories import make_list
+
+pytestmark = pytest.mark.django_db
+C = Capability
+
+
+def _request(user, path="/chemin/"):
+    request = RequestFactory().get(path, REMOTE_ADDR="192.0.2.7", HTTP_USER_AGENT="navigateur-test")
+    request.user = user
+    return request
+
+
+def codes(user, capability):
+    return set(perimeter.visible_departements(user, capability).values_list("code", flat=True))
+
+
+def test_capabilities_of_each_role_exactly(demo):
+    assert perimeter.capabilities(demo["siao.69"]) == {C.SUBMIT_LIST, C.VIEW_MEETINGS}
+    # SIAO and SIAO habilitated by the prefect for the return flow: the union of both roles.
+    assert perimeter.capabilities(demo["siao-dna.69"]) == {C.SUBMIT_LIST, C.VIEW_MEETINGS, C.READ_REVERSE_FLOW}
+    assert perimeter.roles(demo["siao-dna.69"]) == {Role.SIAO, Role.SIAO_DNA}
+    assert perimeter.capabilities(demo["dt.lyon"]) == {C.READ_EXTRACT, C.UPLOAD_REVERSE_FLOW, C.VIEW_MEETINGS,
+                                                       C.MANAGE_MEETINGS}
+    assert perimeter.capabilities(demo["siege"]) == {C.READ_EXTRACT, C.UPLOAD_REVERSE_FLOW, C.VIEW_MEETINGS,
+                                                     C.MANAGE_MEETINGS, C.NATIONAL_DASHBOARD, C.VIEW_AUDIT}
+    assert perimeter.capabilities(demo["prefecture.69"]) == {C.VIEW_MEETINGS, C.MANAGE_MEETINGS}
+    assert perimeter.capabilities(demo["admin"]) == {C.ADMINISTER, C.VIEW_AUDIT}
+    assert perimeter.capabilities(demo["nohab"]) == set()
+    assert perimeter.capabilities(demo["expired"]) == set()
+    assert perimeter.roles(demo["dt.lyon"]) == {Role.DT}
+    assert perimeter.has_capability(demo["siao.69"], "submit_list") is True
+    assert perimeter.has_capability(demo["siao.69"], C.READ_EXTRACT) is False
+
+
+def test_departements_of_each_role_exactly(demo):
+    lyon = DirectionTerritoriale.objects.get(pk=demo["dt.lyon"].habilitations.get().dt_id)
+    lyon_codes = set(lyon.departements.values_list("code", flat=True))
+    assert "69" in lyon_codes and "75" not in lyon_codes and len(lyon_codes) > 1
+    assert codes(demo["siao.69"], C.SUBMIT_LIST) == {"69"}
+    assert codes(demo["siao.69"], C.READ_EXTRACT) == set()  # capability not in the role
+    assert codes(demo["dt.lyon"], C.READ_EXTRACT) == lyon_codes
+    assert codes(demo["dt.lyon"], C.SUBMIT_LIST) == set()
+    assert codes(demo["siege"], C.READ_EXTRACT) == set(Departement.objects.values_list("code", flat=True))
+    assert codes(demo["prefecture.69"], C.MANAGE_MEETINGS) == {"69"}
+    assert codes(demo["siao-dna.69"], C.READ_REVERSE_FLOW) == {"69"}
+    assert codes(demo["admin"], C.READ_EXTRACT) == set()
+    assert codes(demo["nohab"], C.VIEW_MEETINGS) == set()
+
+
+def test_several_habilitations_add_up_and_an_inactive_agent_sees_nothing(demo):
+    agent = Agent.objects.create_user("deux@demo.test", "x")
+    for code in ("69", "75"):
+        grant_habilitation(agent=agent, role=Role.SIAO, granted_by=demo["admin"], reason="test",
+                           departements=Departement.objects.filter(code=code))
+    assert codes(agent, C.SUBMIT_LIST) == {"69", "75"}
+    agent.is_active = False
+    perimeter.forget(agent)
+    assert perimeter.active_habilitations(agent) == []
+    assert codes(agent, C.SUBMIT_LIST) == set()
+
+
+def test_anonymous_sees_nothing():
+    from django.contrib.auth.models import AnonymousUser
+
+    assert perimeter.active_habilitations(AnonymousUser()) == []
+    assert perimeter.active_habilitations(None) == []
+
+
+def test_habilitations_are_read_once_per_user_object_and_forget_drops_the_cache(demo, django_assert_num_queries):
+    agent = Agent.objects.create_user("cache@demo.test", "x")
+    assert perimeter.active_habilitations(agent) == []
+    with django_assert_num_queries(0):
+        assert perimeter.active_habilitations(agent) == []
+    from referentiel.models import Habilitation
+
+    new = Habilitation.objects.create(agent=agent, role=Role.SIAO, granted_by=demo["admin"], reason="x")
+    new.departements.set(Departement.objects.filter(code="69"))
+    assert perimeter.active_habilitations(agent) == []  # still the cached answer
+    perimeter.forget(agent)
+    assert [h.pk for h in perimeter.active_habilitations(agent)] == [new.pk]
+    perimeter.forget(agent)
+    perimeter.forget(agent)  # twice: no error
+
+
+def test_habilitation_ending_today_works_until_midnight_paris(demo, time_machine):
+    paris = datetime.timezone(datetime.timedelta(hours=1))
+    agent = Agent.objects.create_user("fin@demo.test", "x")
+    grant_habilitation(agent=agent, role=Role.SIAO, granted_by=demo["admin"], reason="test",
+                       departements=Departement.objects.filter(code="69"),
+                       valid_from=datetime.date(2026, 11, 24), valid_until=datetime.date(2026, 11, 30))
+    time_machine.move_to(datetime.datetime(2026, 11, 30, 23, 59, 59, tzinfo=paris), tick=False)
+    perimeter.forget(agent)
+    assert codes(agent, C.SUBMIT_LIST) == {"69"}
+    time_machine.move_to(datetime.datetime(2026, 12, 1, 0, 0, 1, tzinfo=paris), tick=False)
+    perimeter.forget(agent)
+    assert codes(agent, C.SUBMIT_LIST) == set()
+    # Starting today: from 00:00 Paris, not before.
+    starting = Agent.objects.create_user("debut@demo.test", "x")
+    grant_habilitation(agent=starting, role=Role.SIAO, granted_by=demo["admin"], reason="test",
+                       departements=Departement.objects.filter(code="75"),
+                       valid_from=datetime.date(2026, 12, 2), valid_until=datetime.date(2026, 12, 31))
+    time_machine.move_to(datetime.datetime(2026, 12, 1, 23, 59, 59, tzinfo=paris), tick=False)
+    assert codes(starting, C.SUBMIT_LIST) == set()
+    time_machine.move_to(datetime.datetime(2026, 12, 2, 0, 0, 1, tzinfo=paris), tick=False)
+    perimeter.forget(starting)
+    assert codes(starting, C.SUBMIT_LIST) == {"75"}
+
+
+def test_departement_outside_the_perimeter_is_404_and_journaled(demo):
+    request = _request(demo["siao.75"], "/listes/69/deposer/")
+    with pytest.raises(Http404):
+        perimeter.departement_in_perimeter_or_404(request, C.SUBMIT_LIST, "69")
+    event = AuditEvent.objects.get(action=AuditAction.PERIMETER_DENIED)
+    assert event.actor == demo["siao.75"] and event.actor_email == "siao.75@demo.test"
+    assert event.departement == "69"
+    assert event.details == {"capability": "submit_list", "path": "/listes/69/deposer/"}
+    assert event.ip_address == "192.0.2.7" and event.user_agent == "navigateur-test"
+    assert event.object_type == "" and event.object_id == ""
+
+
+def test_departement_inside_the_perimeter_is_returned_without_journal(demo):
+    dep = perimeter.departement_in_perimeter_or_404(_request(demo["siao.69"]), C.SUBMIT_LIST, "69")
+    assert dep == Departement.objects.get(code="69")
+    assert not AuditEvent.objects.filter(action=AuditAction.PERIMETER_DENIED).exists()
+
+
+def test_unknown_departement_is_404_without_journal(demo):
+    with pytest.raises(Http404):
+        perimeter.departement_in_perimeter_or_404(_request(demo["siao.75"]), C.SUBMIT_LIST, "999")
+    assert not AuditEvent.objects.filter(action=AuditAction.PERIMETER_DENIED).exists()
+
+
+def test_object_outside_the_perimeter_is_404_and_journaled(demo):
+    ml = make_list("69", "2026-11", uploaded_by=demo["siao.69"], state=ListState.DRAFT)
+    request = _request(demo["siao.75"], f"/listes/{ml.pk}/")
+    with pytest.raises(Http404):
+        perimeter.get_in_perimeter_or_404(request, MonthlyList.objects.all(), C.SUBMIT_LIST, pk=ml.pk)
+    event = AuditEvent.objects.get(action=AuditAction.PERIMETER_DENIED)
+    assert event.actor == demo["siao.75"] and event.departement == "69"
+    assert event.object_type == "exchanges.MonthlyList" and event.object_id == str(ml.pk)
+    assert event.details == {"capability": "submit_list", "path": f"/listes/{ml.pk}/"}
+    assert event.ip_address == "192.0.2.7"
+    # Inside the perimeter: the object, no journal entry.
+    found = perimeter.get_in_perimeter_or_404(_request(demo["siao.69"]), MonthlyList.objects.all(),
+                                              C.SUBMIT_LIST, pk=ml.pk)
+    assert found == ml and AuditEvent.objects.filter(action=AuditAction.PERIMETER_DENIED).count() == 1
+
+
+def test_object_that_does_not_exist_is_404_without_journal(demo):
+    with pytest.raises(Http404):
+        perimeter.get_in_perimeter_or_404(_request(demo["siao.75"]), MonthlyList.objects.all(), C.SUBMIT_LIST,
+                                          pk=987654)
+    assert not AuditEvent.objects.filter(action=AuditAction.PERIMETER_DENIED).exists()
+
+
+def test_departement_code_of_the_journaled_object(demo):
+    dep = Departement.objects.get(code="2A")
+    assert perimeter._departement_code(dep) == "2A"
+    ml = make_list("971", "2026-11", uploaded_by=demo["siao.69"], state=ListState.DRAFT, rows=1)
+    assert perimeter._departement_code(ml) == "971"
+    assert perimeter._departement_code(demo["admin"]) == ""
+
+
+def test_departement_queryset_asked_outside_the_perimeter_is_404_and_journaled(demo):
+    request = _request(demo["dt.lyon"], "/listes/extraits/departement/75/")
+    with pytest.raises(Http404):
+        perimeter.get_in_perimeter_or_404(request, Departement.objects.all(), C.READ_EXTRACT, code="75")
+    event = AuditEvent.objects.get(action=AuditAction.PERIMETER_DENIED)
+    assert event.departement == "75" and event.object_type == "referentiel.Departement"
