@@ -8,16 +8,16 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Q
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
-from exchanges.models import Extract, LateSubmission, ListRow, ListState, MonthlyList, Movement
+from exchanges.models import Extract, LateSubmission, ListRow, ListState, MonthlyList
 from referentiel.models import Departement, PlatformSettings
 from siao_ofii.audit.models import AuditAction
 from siao_ofii.audit.services import record
 
 from exchanges import periods
+from exchanges.services import derive
 from .archive import base_name, build_archive
 from .passwords import generate_password
 from .writers import ROW_FIELDS
@@ -32,23 +32,8 @@ def relative_path(departement_code, period, version):
 
 
 def _change_counts(ml):
-    counts = ListRow.objects.filter(monthly_list=ml).aggregate(
-        new=Count("pk", filter=Q(movement=Movement.NEW)), ada=Count("pk", filter=Q(ada_flag=True))
-    )
-    previous = (
-        MonthlyList.objects.validated()
-        .filter(departement_id=ml.departement_id, period=periods.previous(ml.period))
-        .first()
-    )
-    left = 0
-    if previous is not None:
-        left = (
-            ListRow.objects.filter(monthly_list=previous)
-            .exclude(identity_key="")
-            .exclude(identity_key__in=ListRow.objects.filter(monthly_list=ml).values("identity_key"))
-            .count()
-        )
-    return counts["new"], left, counts["ada"]
+    """Arrivals, departures and ADA count, by the rule of ``exchanges.services.derive``."""
+    return derive.movement_counts(ml)
 
 
 @sensitive_variables("password")
@@ -263,7 +248,6 @@ class DepartementMonth:
     state: str
     monthly_list: MonthlyList | None
     extract: Extract | None
-    previous_rows: int | None
 
     @property
     def state_label(self):
@@ -274,10 +258,25 @@ class DepartementMonth:
         return STATE_BADGES[self.state]
 
     @property
+    def compared(self):
+        """Whether the list was compared with a validated list of the previous month."""
+        return self.monthly_list is not None and bool(self.monthly_list.report.get("previous_list_id"))
+
+    @property
+    def arrivals(self):
+        return self.monthly_list.report.get("new_count") or 0 if self.monthly_list else None
+
+    @property
+    def departures(self):
+        return self.monthly_list.report.get("left_count") or 0 if self.monthly_list else None
+
+    @property
     def row_delta(self):
-        if self.monthly_list is None or self.previous_rows is None:
+        """Arrivals minus departures against the previous validated version: the three numbers
+        shown always add up (``derive`` counts all three against the same list)."""
+        if not self.compared:
             return None
-        return self.monthly_list.row_count - self.previous_rows
+        return self.arrivals - self.departures
 
     @property
     def row_delta_abs(self):
@@ -293,11 +292,6 @@ def overview(departements, period, today=None):
         m.departement_id: m
         for m in MonthlyList.objects.validated().filter(period=period, departement_id__in=ids)
     }
-    previous_rows = dict(
-        MonthlyList.objects.validated()
-        .filter(period=periods.previous(period), departement_id__in=ids)
-        .values_list("departement_id", "row_count")
-    )
     extracts = {}
     for e in Extract.objects.filter(period=period, departement_id__in=ids).order_by("departement_id", "-version"):
         extracts.setdefault(e.departement_id, e)
@@ -312,6 +306,6 @@ def overview(departements, period, today=None):
             extract_for_list = extract
         result.append(DepartementMonth(
             departement=dep, period=period, state=submission_state(period, ml, dep.pk in late, today),
-            monthly_list=ml, extract=extract_for_list, previous_rows=previous_rows.get(dep.pk),
+            monthly_list=ml, extract=extract_for_list,
         ))
     return result

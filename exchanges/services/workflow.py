@@ -487,5 +487,6 @@ def validate_list(monthly_list, user, request=None, *, system=False):
         for old in current:
             record(AuditAction.LIST_CORRECTED, request=request, actor=user, obj=old, departement=ml.departement,
                    period=ml.period, superseded_by_version=ml.version)
+        derive_mod.rederive_following(ml)
         transaction.on_commit(lambda: list_validated.send(sender=MonthlyList, monthly_list=ml))
     return ml
