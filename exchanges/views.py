@@ -267,8 +267,19 @@ def row_edit(request, pk, row_pk):
     for level, items in (("error", row.errors), ("warning", row.warnings)):
         for item in items:
             field_issues.setdefault(item.get("field", ""), []).append({"level": level, "message": item["message"]})
-    fields = [{"field": form[name], "issues": field_issues.get(name, []), "raw": row.raw.get(name, "")}
-              for name in form.fields]
+    fields = []
+    for name in form.fields:
+        bound, issues, raw = form[name], field_issues.get(name, []), row.raw.get(name, "")
+        # Tie every message to its field (RGAA 11.10): ids rendered by row_edit.html.
+        described = ([f"{bound.auto_id}_helptext"] if bound.help_text else []) + ([f"{bound.auto_id}_raw"] if raw else [])
+        described += [f"{bound.auto_id}_issue{i}" for i in range(len(issues))]
+        described += [f"{bound.auto_id}_error{i}" for i in range(len(bound.errors))]
+        attrs = form.fields[name].widget.attrs
+        if described:
+            attrs["aria-describedby"] = " ".join(described)
+        if bound.errors or any(i["level"] == "error" for i in issues):
+            attrs["aria-invalid"] = "true"
+        fields.append({"field": bound, "issues": issues, "raw": raw})
     return render(request, "exchanges/row_edit.html", {
         "title": f"Corriger la ligne {row.line_number}", "ml": ml, "row": row, "form": form, "fields": fields,
         "editable": editable, "other_issues": field_issues.get("", []) + field_issues.get("address_town", []),
