@@ -119,6 +119,7 @@ def departement(request, code):
     for e in Extract.objects.filter(departement=dep, period__gte=oldest).order_by("-period", "-version"):
         extracts.setdefault(e.period, []).append(e)
     late = set(LateSubmission.objects.filter(departement=dep, period__gte=oldest).values_list("period", flat=True))
+    first = services.first_periods([dep])[dep.pk]
     rows = []
     for p in wanted:
         ml = lists.get(p)
@@ -127,7 +128,7 @@ def departement(request, code):
         rows.append({
             "period": p,
             "label": periods.label(p).capitalize(),
-            "month": services.DepartementMonth(dep, p, services.submission_state(p, ml, p in late), ml, latest),
+            "month": services.DepartementMonth(dep, p, services.submission_state(p, ml, p in late, first_period=first), ml, latest),
             "older": [e for e in versions if e is not latest],
         })
     history = AuditEvent.objects.filter(

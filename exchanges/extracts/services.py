@@ -118,9 +118,13 @@ def build_period(period, departement_codes=None):
 
 
 def missing_departements(period):
-    """Départements with no validated list for ``period``."""
+    """Départements with no validated list for ``period``, from their first month of transmission on."""
     validated = MonthlyList.objects.validated().filter(period=period).values("departement_id")
-    return Departement.objects.exclude(pk__in=validated).select_related("dt", "region")
+    deps = Departement.objects.exclude(pk__in=validated).select_related("dt", "region")
+    platform = platform_first_period()
+    if platform and period < platform:
+        return deps.none()
+    return deps.exclude(first_period__gt=period)
 
 
 def sweep(period=None, record_late=False, today=None):
@@ -220,17 +224,35 @@ AWAITING = "awaiting"
 ON_TIME = "on_time"
 LATE = "late"
 MISSING = "missing"
+NOT_STARTED = "not_started"
 STATE_LABELS = {
     AWAITING: "En attente",
     ON_TIME: "Validée dans les délais",
     LATE: "Validée en retard",
     MISSING: "Manquante",
+    NOT_STARTED: "Avant le premier mois",
 }
-STATE_BADGES = {AWAITING: "info", ON_TIME: "success", LATE: "warning", MISSING: "error"}
+# NOT_STARTED is neutral: DSFR's grey badge (no colour, no icon).
+STATE_BADGES = {AWAITING: "info", ON_TIME: "success", LATE: "warning", MISSING: "error", NOT_STARTED: "no-icon"}
 
 
-def submission_state(period, validated_list, late_recorded, today=None):
+def first_periods(departements):
+    """{département id: its first month of transmission} (its own, else the platform's)."""
+    platform = platform_first_period()
+    return {d.pk: d.first_period or platform for d in departements}
+
+
+def platform_first_period():
+    """Read only (a GET writes nothing): no settings row yet means no first month."""
+    return PlatformSettings.objects.filter(pk=1).values_list("first_period", flat=True).first() or ""
+
+
+def submission_state(period, validated_list, late_recorded, today=None, first_period=""):
+    """State of one département's month. Before its first month of transmission (configured per
+    département or for the platform) a month without a list is neutral, not missing."""
     today = today or timezone.localdate()
+    if validated_list is None and first_period and period < first_period:
+        return NOT_STARTED
     if validated_list is not None:
         validated_day = timezone.localdate(validated_list.validated_at) if validated_list.validated_at else today
         if validated_list.is_late or late_recorded or validated_day > periods.deadline(period):
@@ -296,6 +318,7 @@ def overview(departements, period, today=None):
     for e in Extract.objects.filter(period=period, departement_id__in=ids).order_by("departement_id", "-version"):
         extracts.setdefault(e.departement_id, e)
     late = set(LateSubmission.objects.filter(period=period, departement_id__in=ids).values_list("departement_id", flat=True))
+    firsts = first_periods(departements)
     result = []
     for dep in departements:
         ml = lists.get(dep.pk)
@@ -305,7 +328,7 @@ def overview(departements, period, today=None):
         else:
             extract_for_list = extract
         result.append(DepartementMonth(
-            departement=dep, period=period, state=submission_state(period, ml, dep.pk in late, today),
+            departement=dep, period=period, state=submission_state(period, ml, dep.pk in late, today, firsts[dep.pk]),
             monthly_list=ml, extract=extract_for_list,
         ))
     return result
