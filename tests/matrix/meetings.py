@@ -76,7 +76,7 @@ ROUTES = [
                                    "siao-dna.69": 405, "admin": 405}, kwargs=mk),
     Route("meetings:agenda", expect=view_69(), kwargs=mk),
     Route("meetings:agenda", expect={**view_69(302), "siao.69": FORBIDDEN, "siao-dna.69": FORBIDDEN}, kwargs=mk,
-          method="post", data=lambda ctx: {f"priority-{ctx['item'].pk}": "5"}),
+          method="post", data=lambda ctx: {f"rank-{ctx['item'].pk}": "1"}),
     Route("meetings:agenda_build", expect=manage_69(302), kwargs=mk, method="post"),
     Route("meetings:free_item", expect=manage_69(), kwargs=mk),
     Route("meetings:free_item", expect=manage_69(302), kwargs=mk, method="post",
