@@ -116,22 +116,21 @@ def departement(request, code):
     current = periods.current()
     wanted = [periods.add_months(current, -i) for i in range(HISTORY_MONTHS)]
     oldest = wanted[-1]
-    lists = {m.period: m for m in MonthlyList.objects.validated().filter(departement=dep, period__gte=periods.previous(oldest))}
+    lists = {m.period: m for m in MonthlyList.objects.validated().filter(departement=dep, period__gte=oldest)}
     extracts = {}
     for e in Extract.objects.filter(departement=dep, period__gte=oldest).order_by("-period", "-version"):
         extracts.setdefault(e.period, []).append(e)
     late = set(LateSubmission.objects.filter(departement=dep, period__gte=oldest).values_list("period", flat=True))
+    first = services.first_periods([dep])[dep.pk]
     rows = []
     for p in wanted:
         ml = lists.get(p)
         versions = extracts.get(p, [])
         latest = versions[0] if versions and ml is not None and versions[0].version == ml.version else None
-        previous = lists.get(periods.previous(p))
         rows.append({
             "period": p,
             "label": periods.label(p).capitalize(),
-            "month": services.DepartementMonth(dep, p, services.submission_state(p, ml, p in late), ml, latest,
-                                               previous.row_count if previous else None),
+            "month": services.DepartementMonth(dep, p, services.submission_state(p, ml, p in late, first_period=first), ml, latest),
             "older": [e for e in versions if e is not latest],
         })
     history = AuditEvent.objects.filter(

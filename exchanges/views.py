@@ -48,6 +48,14 @@ def _get_list(request, pk):
     return get_in_perimeter_or_404(request, qs, CAP, pk=pk)
 
 
+def deadline_status(ml):
+    """(text, overdue) for one list: once validated, the deadline is met (or was missed), and
+    a countdown would mislead."""
+    if ml.state in (ListState.VALIDATED, ListState.SUPERSEDED) and ml.validated_at:
+        return ("liste validée en retard" if ml.is_late else "liste validée dans les délais"), ml.is_late
+    return time_left(ml.period)
+
+
 def time_left(period, now=None):
     """(text, overdue) for the deadline of ``period``."""
     delta = workflow.deadline(period) - (now or timezone.now())
@@ -75,6 +83,7 @@ def my_lists(request):
     )
     by_dep = {d.pk: [] for d in deps}
     for ml in history[:500]:
+        ml.period_label = _period_label(ml.period)
         by_dep.setdefault(ml.departement_id, []).append(ml)
     left, overdue = time_left(period)
     cards = []
@@ -84,9 +93,11 @@ def my_lists(request):
         validated = next((m for m in current if m.state == ListState.VALIDATED), None)
         pending = next((m for m in current if m.state in (ListState.DRAFT, ListState.PROCESSING, ListState.FAILED)), None)
         cards.append({"departement": dep, "validated": validated, "pending": pending, "history": lists[:24]})
+    all_validated = bool(cards) and all(c["validated"] for c in cards)
     return render(request, "exchanges/my_lists.html", {
         "title": "Mes listes", "cards": cards, "period": period, "period_label": _period_label(period),
-        "deadline": workflow.deadline(period), "time_left": left, "overdue": overdue,
+        "deadline": workflow.deadline(period), "time_left": left, "overdue": overdue and not all_validated,
+        "all_validated": all_validated,
     })
 
 
@@ -180,7 +191,8 @@ def detail(request, pk):
     kind = request.GET.get("type", "all")
     if kind not in ("all", "errors", "warnings"):
         kind = "all"
-    rows = ListRow.objects.filter(monthly_list=ml).only("id", "line_number", "errors", "warnings", "monthly_list_id")
+    rows = ListRow.objects.filter(monthly_list=ml).only("id", "line_number", "last_name", "first_name", "errors",
+                                                        "warnings", "monthly_list_id")
     if kind == "errors":
         rows = rows.exclude(errors=[])
     elif kind == "warnings":
@@ -190,7 +202,7 @@ def detail(request, pk):
     page = Paginator(rows.order_by("line_number"), ISSUES_PER_PAGE).get_page(request.GET.get("page"))
     if page.object_list:
         record(AuditAction.NOMINATIVE_READ, request=request, obj=ml, departement=ml.departement, page="rapport")
-    left, overdue = time_left(ml.period)
+    left, overdue = deadline_status(ml)
     return render(request, "exchanges/detail.html", {
         "title": f"Liste {ml.departement.code} — {_period_label(ml.period)}", "ml": ml, "page_obj": page,
         "issues": _issues(page.object_list, kind), "kind": kind, "query": f"type={kind}",
@@ -255,8 +267,19 @@ def row_edit(request, pk, row_pk):
     for level, items in (("error", row.errors), ("warning", row.warnings)):
         for item in items:
             field_issues.setdefault(item.get("field", ""), []).append({"level": level, "message": item["message"]})
-    fields = [{"field": form[name], "issues": field_issues.get(name, []), "raw": row.raw.get(name, "")}
-              for name in form.fields]
+    fields = []
+    for name in form.fields:
+        bound, issues, raw = form[name], field_issues.get(name, []), row.raw.get(name, "")
+        # Tie every message to its field (RGAA 11.10): ids rendered by row_edit.html.
+        described = ([f"{bound.auto_id}_helptext"] if bound.help_text else []) + ([f"{bound.auto_id}_raw"] if raw else [])
+        described += [f"{bound.auto_id}_issue{i}" for i in range(len(issues))]
+        described += [f"{bound.auto_id}_error{i}" for i in range(len(bound.errors))]
+        attrs = form.fields[name].widget.attrs
+        if described:
+            attrs["aria-describedby"] = " ".join(described)
+        if bound.errors or any(i["level"] == "error" for i in issues):
+            attrs["aria-invalid"] = "true"
+        fields.append({"field": bound, "issues": issues, "raw": raw})
     return render(request, "exchanges/row_edit.html", {
         "title": f"Corriger la ligne {row.line_number}", "ml": ml, "row": row, "form": form, "fields": fields,
         "editable": editable, "other_issues": field_issues.get("", []) + field_issues.get("address_town", []),
@@ -264,9 +287,19 @@ def row_edit(request, pk, row_pk):
     })
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def validate(request, pk):
+    """GET: what is about to be sent and to whom (rows, warnings left, recipients, what happens
+    next); POST: the validation itself (instruction II.A.3-4)."""
     ml = _get_list(request, pk)
+    if request.method == "GET":
+        if ml.state != ListState.DRAFT:
+            return redirect("exchanges:detail", pk=ml.pk)
+        return render(request, "exchanges/validate.html", {
+            "title": f"Valider la liste {ml.departement.code} — {_period_label(ml.period)}", "ml": ml,
+            "period_label": _period_label(ml.period), "recap": workflow.validation_recap(ml),
+            "can_validate": ml.error_count == 0 and ml.row_count > 0,
+        })
     try:
         ml = workflow.validate_list(ml, request.user, request=request)
     except workflow.WorkflowError as exc:

@@ -131,6 +131,9 @@ class OutcomeForm(DsfrMixin, forms.ModelForm):
     def __init__(self, *args, departement, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["responsible_organisation"].queryset = invitable_organisations(departement)
+        self.fields["responsible_organisation"].empty_label = "Aucune organisation désignée"
+        self.fields["decision"].choices = [("", "Choisir une décision")] + [
+            c for c in self.fields["decision"].choices if c[0]]
         self._dsfr()
 
 

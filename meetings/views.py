@@ -196,7 +196,11 @@ def cancel(request, pk):
 def mark_held(request, pk):
     meeting = _meeting(request, pk, Capability.MANAGE_MEETINGS)
     if meeting.state == MeetingState.SCHEDULED:
-        scheduling.mark_held(request.user, meeting)
+        try:
+            scheduling.mark_held(request.user, meeting)
+        except scheduling.NotYetHeld as exc:
+            messages.error(request, str(exc))
+            return redirect("meetings:detail", pk=meeting.pk)
         record(AuditAction.MEETING_CHANGED, request=request, obj=meeting, departement=meeting.departement, change="held")
         messages.success(request, "La commission est marquée comme tenue.")
     return redirect("meetings:detail", pk=meeting.pk)
@@ -212,6 +216,7 @@ def detail(request, pk):
         "agents": list(meeting.invited_agents.select_related("organisation")),
         "warnings": scheduling.meeting_warnings(request.user, meeting),
         "can_manage": _can_manage(request.user, meeting.departement),
+        "can_mark_held": scheduling.can_be_marked_held(meeting),
         "item_count": meeting.items.filter(excluded=False).count(),
     })
 
@@ -259,24 +264,39 @@ def agenda(request, pk):
 
 
 def _apply_agenda_changes(request, meeting):
+    """Category, exclusion and order of each point. The agent gives ranks (1, 2, 3… within a
+    category), never the internal priority scores: a category whose order changed gets new
+    priorities following the ranks; an unchanged order keeps its priorities."""
     valid_categories = {c.value for c in Category}
-    changed = 0
-    items = AgendaItem.objects.visible_to(request.user, Capability.USE_LIST).filter(meeting=meeting)
+    # Only who may compose the agenda (OFII, the SIAO of the département) reorders it: USE_LIST.
+    items = list(AgendaItem.objects.visible_to(request.user, Capability.USE_LIST).filter(meeting=meeting))
+    updates, by_category = {}, {}
     for item in items:
         raw_cat = request.POST.get(f"category-{item.pk}")
-        raw_prio = request.POST.get(f"priority-{item.pk}")
-        if raw_cat is None and raw_prio is None:
+        raw_rank = request.POST.get(f"rank-{item.pk}")
+        if raw_cat is None and raw_rank is None:
             continue
         try:
             cat = int(raw_cat) if raw_cat is not None else item.category
-            prio = int(raw_prio) if raw_prio not in (None, "") else item.priority
+            rank = int(raw_rank) if raw_rank not in (None, "") else None
         except ValueError:
             continue
         if cat not in valid_categories:
             continue
-        excluded = request.POST.get(f"excluded-{item.pk}") == "on"
-        if (cat, prio, excluded) != (item.category, item.priority, item.excluded):
-            item.category, item.priority, item.excluded = cat, prio, excluded
+        updates[item.pk] = {"category": cat, "priority": item.priority,
+                            "excluded": request.POST.get(f"excluded-{item.pk}") == "on"}
+        by_category.setdefault(cat, []).append((rank, item))
+    for cat, ranked in by_category.items():
+        current = sorted(ranked, key=lambda r: (-r[1].priority, r[1].pk))
+        wanted = sorted(current, key=lambda r: r[0] if r[0] is not None else float("inf"))  # stable
+        if [r[1].pk for r in wanted] != [r[1].pk for r in current]:
+            for index, (_, item) in enumerate(wanted):
+                updates[item.pk]["priority"] = 10 * (len(wanted) - index)
+    changed = 0
+    for item in items:
+        new = updates.get(item.pk)
+        if new and (new["category"], new["priority"], new["excluded"]) != (item.category, item.priority, item.excluded):
+            item.category, item.priority, item.excluded = new["category"], new["priority"], new["excluded"]
             item.save(update_fields=["category", "priority", "excluded"])
             changed += 1
     return changed

@@ -80,7 +80,7 @@ class DepartementAdmin(admin.ModelAdmin):
     search_fields = ("code", "name", "prefecture_town")
     list_select_related = ("region", "former_region", "dt")
     readonly_fields = ("code",)
-    fields = ("code", "name", "prefecture_town", "region", "former_region", "dt")
+    fields = ("code", "name", "prefecture_town", "region", "former_region", "dt", "first_period")
 
     @admin.display(description="DT OFII", ordering="dt__name")
     def dt_display(self, obj):

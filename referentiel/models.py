@@ -14,6 +14,12 @@ from django.db.models import Q
 from django.utils import timezone
 
 
+def validate_period(value):
+    from exchanges import periods
+
+    if value and not periods.is_valid(value):
+        raise ValidationError("Mois attendu au format AAAA-MM (par exemple 2026-11).")
+
 class Region(models.Model):
     name = models.CharField("nom", max_length=100, unique=True)
 
@@ -86,6 +92,11 @@ class Departement(models.Model):
         blank=True,
         related_name="departements",
         help_text="Sans DT, les données du département ne vont qu’au siège de l’OFII.",
+    )
+    first_period = models.CharField(
+        "premier mois de transmission", max_length=7, blank=True, validators=[validate_period],
+        help_text="AAAA-MM. Les mois antérieurs ne sont pas comptés comme manquants. Vide : date de mise en "
+                  "service de la plateforme (paramètres).",
     )
     sort_key = models.CharField(max_length=5, editable=False, db_index=True)
 
@@ -413,6 +424,10 @@ class PlatformSettings(models.Model):
         "durée de conservation (mois)",
         default=24,
         help_text="Les archives et les lignes nominatives plus anciennes sont supprimées automatiquement.",
+    )
+    first_period = models.CharField(
+        "premier mois de transmission sur la plateforme", max_length=7, blank=True, validators=[validate_period],
+        help_text="AAAA-MM. Les mois antérieurs ne sont comptés manquants pour aucun département.",
     )
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -23,4 +23,7 @@ def site(request):
         "user_capabilities": {c.value: (c in caps) for c in Capability},
         "user_roles": sorted(str(r.label) for r in roles(user)) if caps else [],
         "oidc_enabled": settings.OIDC_ENABLED,
+        "session_idle_minutes": settings.SESSION_IDLE_TIMEOUT_MINUTES,
+        "lockout_minutes": round(settings.AXES_COOLOFF_TIME * 60),
+        "lockout_failures": settings.AXES_FAILURE_LIMIT,
     }

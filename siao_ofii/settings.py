@@ -63,6 +63,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Journals every 403 answer (issue 10, point 8).
     "siao_ofii.audit.middleware.RefusalAuditMiddleware",
+    "siao_ofii.errors.FriendlyErrorsMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "referentiel.middleware.HabilitationMiddleware",
@@ -118,6 +119,7 @@ AUTH_PASSWORD_VALIDATORS = [
 # Sessions: idle expiry (the cookie is renewed on every request), closed with the browser.
 SESSION_IDLE_TIMEOUT_MINUTES = env.int("SESSION_IDLE_TIMEOUT_MINUTES", default=30)
 SESSION_COOKIE_AGE = SESSION_IDLE_TIMEOUT_MINUTES * 60
+CSRF_FAILURE_VIEW = "siao_ofii.errors.csrf_failure"
 SESSION_SAVE_EVERY_REQUEST = True
 # And re-authentication at least every SESSION_ABSOLUTE_HOURS, however active the session
 # (siao_ofii.middleware.AbsoluteSessionLifetimeMiddleware).

@@ -7,17 +7,18 @@ import logging
 import time
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import DatabaseError, transaction
-from django.db.models import Count, Q
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
-from exchanges.models import Extract, LateSubmission, ListRow, ListState, MonthlyList, Movement, ReturnFile
+from exchanges.models import Extract, LateSubmission, ListRow, ListState, MonthlyList, ReturnFile
 from referentiel.models import Departement, PlatformSettings
 from siao_ofii.audit.models import AuditAction
 from siao_ofii.audit.services import record
 
 from exchanges import periods
+from exchanges.services import derive
 from siao_ofii.privatefiles.storage import private_storage
 
 from .archive import base_name, build_archive, scratch_dir
@@ -34,23 +35,8 @@ def relative_path(departement_code, period, version):
 
 
 def _change_counts(ml):
-    counts = ListRow.objects.filter(monthly_list=ml).aggregate(
-        new=Count("pk", filter=Q(movement=Movement.NEW)), ada=Count("pk", filter=Q(ada_flag=True))
-    )
-    previous = (
-        MonthlyList.objects.validated()
-        .filter(departement_id=ml.departement_id, period=periods.previous(ml.period))
-        .first()
-    )
-    left = 0
-    if previous is not None:
-        left = (
-            ListRow.objects.filter(monthly_list=previous)
-            .exclude(identity_key="")
-            .exclude(identity_key__in=ListRow.objects.filter(monthly_list=ml).values("identity_key"))
-            .count()
-        )
-    return counts["new"], left, counts["ada"]
+    """Arrivals, departures and ADA count, by the rule of ``exchanges.services.derive``."""
+    return derive.movement_counts(ml)
 
 
 @sensitive_variables("password")
@@ -143,9 +129,13 @@ def build_period(period, departement_codes=None):
 
 
 def missing_departements(period):
-    """Départements with no validated list for ``period``."""
+    """Départements with no validated list for ``period``, from their first month of transmission on."""
     validated = MonthlyList.objects.validated().filter(period=period).values("departement_id")
-    return Departement.objects.exclude(pk__in=validated).select_related("dt", "region")
+    deps = Departement.objects.exclude(pk__in=validated).select_related("dt", "region")
+    platform = platform_first_period()
+    if platform and period < platform:
+        return deps.none()
+    return deps.exclude(first_period__gt=period)
 
 
 def sweep(period=None, record_late=False, today=None):
@@ -267,17 +257,35 @@ AWAITING = "awaiting"
 ON_TIME = "on_time"
 LATE = "late"
 MISSING = "missing"
+NOT_STARTED = "not_started"
 STATE_LABELS = {
     AWAITING: "En attente",
     ON_TIME: "Validée dans les délais",
     LATE: "Validée en retard",
     MISSING: "Manquante",
+    NOT_STARTED: "Avant le premier mois",
 }
-STATE_BADGES = {AWAITING: "info", ON_TIME: "success", LATE: "warning", MISSING: "error"}
+# NOT_STARTED is neutral: DSFR's grey badge (no colour, no icon).
+STATE_BADGES = {AWAITING: "info", ON_TIME: "success", LATE: "warning", MISSING: "error", NOT_STARTED: "no-icon"}
 
 
-def submission_state(period, validated_list, late_recorded, today=None):
+def first_periods(departements):
+    """{département id: its first month of transmission} (its own, else the platform's)."""
+    platform = platform_first_period()
+    return {d.pk: d.first_period or platform for d in departements}
+
+
+def platform_first_period():
+    """Read only (a GET writes nothing): no settings row yet means no first month."""
+    return PlatformSettings.objects.filter(pk=1).values_list("first_period", flat=True).first() or ""
+
+
+def submission_state(period, validated_list, late_recorded, today=None, first_period=""):
+    """State of one département's month. Before its first month of transmission (configured per
+    département or for the platform) a month without a list is neutral, not missing."""
     today = today or timezone.localdate()
+    if validated_list is None and first_period and period < first_period:
+        return NOT_STARTED
     if validated_list is not None:
         validated_day = timezone.localdate(validated_list.validated_at) if validated_list.validated_at else today
         # A validated list is late by its own validation instant (stored flag), never by the
@@ -298,7 +306,6 @@ class DepartementMonth:
     state: str
     monthly_list: MonthlyList | None
     extract: Extract | None
-    previous_rows: int | None
 
     @property
     def state_label(self):
@@ -309,10 +316,25 @@ class DepartementMonth:
         return STATE_BADGES[self.state]
 
     @property
+    def compared(self):
+        """Whether the list was compared with a validated list of the previous month."""
+        return self.monthly_list is not None and bool(self.monthly_list.report.get("previous_list_id"))
+
+    @property
+    def arrivals(self):
+        return self.monthly_list.report.get("new_count") or 0 if self.monthly_list else None
+
+    @property
+    def departures(self):
+        return self.monthly_list.report.get("left_count") or 0 if self.monthly_list else None
+
+    @property
     def row_delta(self):
-        if self.monthly_list is None or self.previous_rows is None:
+        """Arrivals minus departures against the previous validated version: the three numbers
+        shown always add up (``derive`` counts all three against the same list)."""
+        if not self.compared:
             return None
-        return self.monthly_list.row_count - self.previous_rows
+        return self.arrivals - self.departures
 
     @property
     def row_delta_abs(self):
@@ -328,15 +350,11 @@ def overview(departements, period, today=None):
         m.departement_id: m
         for m in MonthlyList.objects.validated().filter(period=period, departement_id__in=ids)
     }
-    previous_rows = dict(
-        MonthlyList.objects.validated()
-        .filter(period=periods.previous(period), departement_id__in=ids)
-        .values_list("departement_id", "row_count")
-    )
     extracts = {}
     for e in Extract.objects.filter(period=period, departement_id__in=ids).order_by("departement_id", "-version"):
         extracts.setdefault(e.departement_id, e)
     late = set(LateSubmission.objects.filter(period=period, departement_id__in=ids).values_list("departement_id", flat=True))
+    firsts = first_periods(departements)
     result = []
     for dep in departements:
         ml = lists.get(dep.pk)
@@ -346,8 +364,8 @@ def overview(departements, period, today=None):
         else:
             extract_for_list = extract
         result.append(DepartementMonth(
-            departement=dep, period=period, state=submission_state(period, ml, dep.pk in late, today),
-            monthly_list=ml, extract=extract_for_list, previous_rows=previous_rows.get(dep.pk),
+            departement=dep, period=period, state=submission_state(period, ml, dep.pk in late, today, firsts[dep.pk]),
+            monthly_list=ml, extract=extract_for_list,
         ))
     return result
 

@@ -11,9 +11,10 @@
   stay began more than one month before the last day of the month (entry date + 1 month <
   end of period). The entry date is the start of the current stay, hence of the continuity.
 
-Limits: if the previous month is corrected (new version) after this list was checked, the
-facts are recomputed when this list is validated (``validate_list`` calls ``derive`` again
-when the previous validated list changed), not afterwards.
+The facts are recomputed when this list is validated (``validate_list`` calls ``derive`` again
+when the previous validated list changed) and again when the previous month is validated or
+corrected after this one (``rederive_following``): arrivals, departures and the difference
+always refer to the same, current, validated version of the previous month.
 """
 
 import calendar
@@ -113,7 +114,37 @@ def derive(monthly_list, rows=None):
     report["left_row_ids"] = left
     report["new_count"] = sum(1 for r in rows if _get(r, "movement") == Movement.NEW)
     report["ada_count"] = sum(1 for r in rows if _get(r, "ada_flag"))
+    report["previous_row_count"] = len(index) if previous else None
     return monthly_list
+
+
+def movement_counts(monthly_list):
+    """(new, left, ada) of a stored list against the current previous validated list, with the
+    same matching rule as ``derive`` (nothing written)."""
+    index = previous_index(previous_validated_list(monthly_list))
+    rows = list(monthly_list.rows.values(
+        "identity_key", "status", "entry_date", "last_name", "first_name", "birth_date", "sex"))
+    left = derive_rows(rows, monthly_list.period, index)
+    return (sum(1 for r in rows if r["movement"] == Movement.NEW), len(left), sum(1 for r in rows if r["ada_flag"]))
+
+
+def rederive_following(monthly_list):
+    """After ``monthly_list`` was validated: the next month's validated list, if any, was compared
+    with another version (or with nothing, when this month was late): compare it again."""
+    from exchanges.models import Extract
+
+    following = MonthlyList.objects.filter(
+        departement_id=monthly_list.departement_id, period=periods.add_months(monthly_list.period, 1),
+        state=ListState.VALIDATED,
+    ).first()
+    if following is None or following.report.get("previous_list_id") == monthly_list.pk:
+        return None
+    derive(following)
+    following.save(update_fields=["report"])
+    Extract.objects.filter(monthly_list=following).update(
+        new_count=following.report["new_count"], left_count=following.report["left_count"],
+        ada_count=following.report["ada_count"])
+    return following
 
 
 def _get(row, f):

@@ -1,7 +1,8 @@
 """Validation of the rows of a monthly list (instruction II.A.3), with plain functions.
 
 Errors block validation: missing mandatory value, impossible date, birth date in the future
-or after the entry date, entry date after the end of the period, unknown sex, unknown status
+or after the entry date, entry date after the end of the period or after today (a person cannot
+be declared sheltered from a day that has not come yet), unknown sex, unknown status
 or a status the law does not transmit (only DA and BPI are sent).
 Warnings do not block: age over 100, the same person twice in the file, entry date more than
 5 years back, unexpected AGDREF number. The "same person in another département's list"
@@ -12,6 +13,8 @@ Every message is French and names the column as written in the agent's file.
 """
 
 import datetime
+
+from django.utils import timezone
 
 from exchanges import periods
 
@@ -47,7 +50,8 @@ class BaseRowValidator:
 
     def __init__(self, period, *, column_names=None, today=None):
         self.period_start, self.period_end = periods.bounds(period)
-        self.today = today or datetime.date.today()
+        # Today in Paris (the entry and birth dates of a row cannot be after it).
+        self.today = today or timezone.localdate()
         self.names = {f: (column_names or {}).get(f) or label for f, label in self.labels.items()}
 
     def _err(self, errors, field, message):
@@ -117,6 +121,9 @@ class RowValidator(BaseRowValidator):
             if entry > self.period_end:
                 self._err(errors, "entry_date", f"date d’entrée ({entry:%d/%m/%Y}) postérieure à la fin du mois de la "
                           f"liste ({self.period_end:%d/%m/%Y})")
+            elif entry > self.today:
+                self._err(errors, "entry_date", f"date d’entrée dans le futur ({entry:%d/%m/%Y}, "
+                          f"nous sommes le {self.today:%d/%m/%Y})")
             elif entry < self.oldest_entry:
                 self._err(warnings, "entry_date", f"entrée il y a plus de 5 ans ({entry:%d/%m/%Y}) : à vérifier")
         if self.with_agdref and row["agdref"] and not (row["agdref"].isdigit() and len(row["agdref"]) == 10):

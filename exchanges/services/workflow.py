@@ -476,6 +476,21 @@ def start_correction(ml, *, user, reason, request=None):
 
 # --- validation ----------------------------------------------------------------------------
 
+def validation_recap(ml):
+    """What validating ``ml`` now would send, and to whom (shown before the agent confirms).
+
+    Recipients (article L.744-6 CESEDA, instruction II.A.4): the OFII DT competent for the
+    département and OFII headquarters; headquarters alone for a département without DT."""
+    dep = ml.departement
+    dt = dep.dt if dep.dt_id else None
+    return {
+        "rows": ml.row_count, "errors": ml.error_count, "warnings": ml.warning_count,
+        "ada": ml.report.get("ada_count") or 0, "version": _next_version(dep, ml.period),
+        "replaces": MonthlyList.objects.filter(departement=dep, period=ml.period, state=ListState.VALIDATED).exists(),
+        "late": is_late(ml.period), "deadline": deadline(ml.period), "dt": dt,
+    }
+
+
 def validate_list(monthly_list, user, request=None, *, system=False):
     """Validate a draft. Only a SIAO agent of the département (``system=True``: the
     ``import_list`` command run by an administrator on the server). Refused while errors remain.
@@ -514,5 +529,6 @@ def validate_list(monthly_list, user, request=None, *, system=False):
         for old in current:
             record(AuditAction.LIST_CORRECTED, request=request, actor=user, obj=old, departement=ml.departement,
                    period=ml.period, superseded_by_version=ml.version)
+        derive_mod.rederive_following(ml)
         transaction.on_commit(lambda: list_validated.send(sender=MonthlyList, monthly_list=ml))
     return ml

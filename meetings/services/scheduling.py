@@ -168,7 +168,19 @@ def cancel_meeting(user, meeting):
     return meeting
 
 
+class NotYetHeld(Exception):
+    pass
+
+
+def can_be_marked_held(meeting, today=None):
+    """A commission can be recorded as held from its own day on, not before."""
+    return timezone.localdate(meeting.starts_at) <= (today or timezone.localdate())
+
+
 def mark_held(user, meeting):
+    if not can_be_marked_held(meeting):
+        raise NotYetHeld(f"La commission a lieu le {timezone.localtime(meeting.starts_at):%d/%m/%Y} : elle ne peut "
+                         "être marquée comme tenue qu’à partir de ce jour.")
     meeting.state = MeetingState.HELD
     meeting.save(update_fields=["state", "updated_at"])
     return meeting

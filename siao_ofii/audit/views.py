@@ -22,6 +22,12 @@ class AuditFilterForm(forms.Form):
     date_from = forms.DateField(label="Du", required=False, widget=forms.DateInput(attrs={"type": "date"}))
     date_to = forms.DateField(label="Au", required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():  # DSFR classes: without them the fields have no visible border
+            css = "fr-select" if isinstance(field.widget, forms.Select) else "fr-input"
+            field.widget.attrs["class"] = css
+
     def filter(self, qs):
         if not self.is_valid():
             return qs.none()

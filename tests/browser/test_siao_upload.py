@@ -47,7 +47,7 @@ def test_siao_uploads_fixes_and_validates(page):
     assert "31/02/1990" in table and "Date de naissance" in table and "Situation administrative" in table
     row5 = page.locator("#issues tr", has_text="date impossible")
     assert row5.locator("td").first.text_content().strip() == "5"
-    assert page.is_disabled("#validate-form button")
+    assert page.is_disabled("#validate-action")
     assert page.text_content("#error-count").strip() == "2"
     check_a11y(page, "exchanges_report_with_errors")
 
@@ -71,8 +71,13 @@ def test_siao_uploads_fixes_and_validates(page):
     page.click("button:has-text('Enregistrer la ligne')")
     page.wait_for_selector("#issues")
     assert page.text_content("#error-count").strip() == "0"
-    assert page.is_enabled("#validate-form button")
-
+    page.click("#validate-action")
+    page.wait_for_selector("#validate-recap")
+    recap = page.text_content("#validate-recap")
+    assert "5 ligne(s) transmise(s) pour novembre 2026" in recap and "Aucune ligne en erreur" in recap
+    assert "DT Lyon (direction territoriale de l’OFII) et le siège de l’OFII" in page.text_content("#validate-next")
+    assert ml.refresh_from_db() or ml.state == ListState.DRAFT  # the recap changes nothing
+    check_a11y(page, "exchanges_validate_recap")
     page.click("#validate-form button")
     page.wait_for_selector("#list-state")
     assert "Liste validée" in page.content()

@@ -39,8 +39,8 @@ def test_upload_report_fix_validate(siao, demo, django_capture_on_commit_callbac
     status = siao.get(reverse("exchanges:status", args=[ml.pk])).json()
     assert status["done"] and status["progress"] == 100 and status["next"] == reverse("exchanges:detail", args=[ml.pk])
     page = siao.get(reverse("exchanges:detail", args=[ml.pk]) + "?type=errors").content.decode()
-    assert "date impossible « 31/02/1990 »" in page and "<td>5</td><td>Date de naissance</td>" in page
-    assert "<td>6</td><td>Sexe</td>" in page
+    assert "date impossible « 31/02/1990 »" in page and "<td>5</td><td>MARTIN Paul</td><td>Date de naissance</td>" in page
+    assert "<td>6</td><td>— Sans</td><td>Sexe</td>" in page
     assert 'disabled aria-describedby="validate-help"' in page
     # Validation refused while errors remain.
     response = siao.post(reverse("exchanges:validate", args=[ml.pk]), follow=True)
@@ -69,8 +69,7 @@ def test_upload_report_fix_validate(siao, demo, django_capture_on_commit_callbac
     assert AuditEvent.objects.filter(action=AuditAction.LIST_VALIDATED, object_id=str(ml.pk)).exists()
     assert AuditEvent.objects.filter(action=AuditAction.LIST_CORRECTED, object_id=str(ml.pk)).count() == 3
     my = siao.get(reverse("exchanges:my_lists")).content.decode()
-    # Frozen at 24/11/2026 10:00 Paris: 13 days and 10 hours after the end of 10 November.
-    assert "Validée" in my and "échéance dépassée depuis 13 jours et 10 heures" in my and "il reste" not in my
+    assert "Validée" in my and "Validée et transmise à l’OFII" in my and "il reste" not in my
 
 
 def test_refused_file_shows_form_error(siao):

@@ -6,6 +6,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from exchanges.services import derive
 from exchanges import periods
 from exchanges.extracts.services import build_for_list
 from exchanges.models import LateSubmission, ListState
@@ -126,7 +127,8 @@ def test_dashboard_perimeter_states_and_filters(client, demo):
     on_time = _extract(demo, "69", rows=4)
     validated_at = timezone.make_aware(datetime.datetime.combine(periods.deadline(PERIOD), datetime.time(9)))
     type(on_time.monthly_list).objects.filter(pk=on_time.monthly_list_id).update(validated_at=validated_at)
-    make_list("69", periods.previous(PERIOD), uploaded_by=demo["siao.69"], rows=6)
+    previous = make_list("69", periods.previous(PERIOD), uploaded_by=demo["siao.69"], rows=6)
+    derive.rederive_following(previous)  # what validating the previous month after this one does
     late = make_list("42", PERIOD, uploaded_by=demo["siao.69"], rows=2)
     late.is_late = True
     late.save()

@@ -46,6 +46,7 @@ ROUTES = [
     Route("exchanges:rows", expect=on_69(), kwargs=lambda c: {"pk": c["draft"].pk}),
     Route("exchanges:row_edit", expect=on_69(),
           kwargs=lambda c: {"pk": c["draft"].pk, "row_pk": c["draft_row"].pk}),
+    Route("exchanges:validate", expect=on_69(), kwargs=lambda c: {"pk": c["draft"].pk}),
     Route("exchanges:validate", expect=on_69(302), kwargs=lambda c: {"pk": c["draft"].pk}, method="post"),
     Route("exchanges:correct", expect=on_69(302), kwargs=lambda c: {"pk": c["validated_list"].pk}, method="post",
           data=lambda c: {"reason": "Rectification demandée par la personne"}),

@@ -86,7 +86,7 @@ ROUTES = [
                                    "siao-dna.69": 405, "admin": 405}, kwargs=mk),
     Route("meetings:agenda", expect=view_69(), kwargs=mk),
     Route("meetings:agenda", expect=compose_69(), kwargs=mk,
-          method="post", data=lambda ctx: {f"priority-{ctx['item'].pk}": "5"}),
+          method="post", data=lambda ctx: {f"rank-{ctx['item'].pk}": "1"}),
     # Every selection option of the agenda generation: refused to the prefecture (403).
     *[Route("meetings:agenda_build", expect=compose_69(), kwargs=mk, method="post", data=data)
       for data in (

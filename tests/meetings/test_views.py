@@ -83,7 +83,7 @@ def test_siao_composes_agenda_but_records_no_outcome(client, demo, make_meeting,
     assert response.status_code == 200 and "NOM0" in body
     assert 'id="agenda-form"' in body and "Enregistrer la suite" not in body
     item = meeting.items.first()
-    assert client.post(reverse("meetings:agenda", args=[meeting.pk]), {f"priority-{item.pk}": "1"}).status_code == 302
+    assert client.post(reverse("meetings:agenda", args=[meeting.pk]), {f"rank-{item.pk}": "1"}).status_code == 302
     assert client.get(reverse("meetings:outcome", args=[item.pk])).status_code == 403
     event = AuditEvent.objects.filter(action=AuditAction.NOMINATIVE_READ, actor=demo["siao.69"]).get()
     assert event.details == {"view": "agenda", "rows": 3} and event.departement == "69"
@@ -107,16 +107,16 @@ def test_edit_categories_priorities_and_exclusion(client, demo, make_meeting, va
     meeting = _agenda_setup(demo, make_meeting, validated_list)
     a, b = list(meeting.items.all())[:2]
     login(client, demo["prefecture.69"])  # prefecture staff never compose the agenda (instruction I.A, II.A.2)
-    assert client.post(reverse("meetings:agenda", args=[meeting.pk]), {f"priority-{a.pk}": "500"}).status_code == 403
+    assert client.post(reverse("meetings:agenda", args=[meeting.pk]), {f"rank-{a.pk}": "2"}).status_code == 403
     client.logout()
     login(client, demo["dt.lyon"])
     response = client.post(reverse("meetings:agenda", args=[meeting.pk]), {
-        f"category-{a.pk}": str(Category.REJECTED), f"priority-{a.pk}": "500",
-        f"category-{b.pk}": str(b.category), f"priority-{b.pk}": str(b.priority), f"excluded-{b.pk}": "on",
+        f"category-{a.pk}": str(Category.REJECTED), f"rank-{a.pk}": "1",
+        f"category-{b.pk}": str(b.category), f"rank-{b.pk}": "1", f"excluded-{b.pk}": "on",
     })
     assert response.status_code == 302
     a.refresh_from_db(), b.refresh_from_db()
-    assert (a.category, a.priority, a.excluded) == (Category.REJECTED, 500, False)
+    assert (a.category, a.excluded) == (Category.REJECTED, False)
     assert b.excluded
     body = client.get(reverse("meetings:agenda", args=[meeting.pk])).content.decode()
     assert "Points retirés de l’ordre du jour (1)" in body
@@ -288,7 +288,7 @@ def test_cancelled_meeting_agenda_is_frozen(client, demo, make_meeting, validate
     client.logout()
     login(client, demo["dt.lyon"])
     assert client.post(reverse("meetings:agenda_build", args=[meeting.pk]))["Location"] == detail
-    assert client.post(reverse("meetings:agenda", args=[meeting.pk]), {f"priority-{item.pk}": "7"})["Location"] == detail
+    assert client.post(reverse("meetings:agenda", args=[meeting.pk]), {f"rank-{item.pk}": "7"})["Location"] == detail
     assert not Outcome.objects.exists() and meeting.items.count() == 3
     item.refresh_from_db()
     assert item.priority != 7
