@@ -143,3 +143,17 @@ def matrix_context(demo):
         if hasattr(module, "context"):
             ctx.update(module.context(demo))
     return ctx
+
+
+@pytest.fixture(autouse=True)
+def _transactional_tests_restore_the_database(request):
+    """A transactional test empties every table when it ends; Django then recreates the content
+    types, which the next serialized test inserts again (duplicate key). So every transactional
+    test of this suite restores the database (serialized_rollback): the suite passes in any order."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = "transactional_db" in request.fixturenames or (
+        marker is not None and marker.kwargs.get("transaction"))
+    serialized = "django_db_serialized_rollback" in request.fixturenames or (
+        marker is not None and marker.kwargs.get("serialized_rollback"))
+    if transactional and not serialized:
+        pytest.fail("Test transactionnel sans serialized_rollback=True : il viderait la base pour les suivants.")

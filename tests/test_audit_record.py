@@ -94,7 +94,8 @@ def test_habilitation_life_cycle_is_journaled_with_old_and_new_values(demo):
     assert granted.actor == demo["admin"]
     assert granted.details == {"agent": "cycle@demo.test", "role": "SIAO", "perimetre": "01, 69",
                                "valid_from": "2026-11-24", "valid_until": "2026-12-31",
-                               "granted_by": "admin@demo.test"}
+                               "granted_by": "admin@demo.test", "designated_by": "",
+                               "approved_by": "admin@demo.test", "etat": "active"}
     extend_habilitation(hab, until=D(2027, 6, 30), extended_by=demo["admin"])
     extended = AuditEvent.objects.get(action=AuditAction.HABILITATION_EXTENDED, object_id=str(hab.pk))
     assert extended.details["previous_valid_until"] == "2026-12-31" and extended.details["valid_until"] == "2027-06-30"

@@ -38,7 +38,7 @@ def test_health_is_the_same_for_a_logged_in_agent(client, demo, settings):
     assert client.get("/sante/").status_code == 200
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_health_fails_when_the_database_is_unreachable(client, settings):
     settings.REDIS_URL = ""
     saved = dict(connection.settings_dict)

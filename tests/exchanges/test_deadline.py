@@ -78,12 +78,17 @@ def agents(demo):
     span = {"valid_from": datetime.date(2026, 1, 1), "valid_until": datetime.date(2027, 12, 31)}
     grant_habilitation(agent=siao, role=Role.SIAO, granted_by=demo["admin"], reason="test",
                        departements=Departement.objects.filter(code="69"), **span)
-    grant_habilitation(agent=siege, role=Role.SIEGE, granted_by=demo["admin"], reason="test", **span)
+    # An installation grant (granted_by=None): a SIEGE grant by one administrator stays pending
+    # until headquarters approve it (R744-47).
+    grant_habilitation(agent=siege, role=Role.SIEGE, granted_by=None, reason="test", **span)
     return siao, siege
 
 
+HISTORY_LABELS = {"2026-07": "juillet 2026", "2027-01": "janvier 2027"}  # as the page writes the month
+
+
 def _history_row(page, period):
-    return page.split(f"<td>{period}</td>")[1].split("</tr>")[0]
+    return page.split(f'<td class="app-nowrap">{HISTORY_LABELS[period]}</td>')[1].split("</tr>")[0]
 
 
 @pytest.mark.parametrize("period, on_time, late, on_time_utc", BOUNDARIES[:2])
@@ -105,10 +110,9 @@ def test_validation_stores_journals_and_shows_the_late_flag(client, time_machine
     login(client, siao)
     page = client.get(reverse("exchanges:my_lists")).content.decode()
     assert ("En retard" in _history_row(page, period)) is expected_late
-    if expected_late:
-        assert "échéance dépassée depuis 0 heure" in page
-    else:
-        assert "il reste 0 heure" in page
+    # Validated: the callout no longer counts down to the deadline (issue 13, point 3).
+    assert "Validée et transmise à l’OFII" in page
+    assert "il reste" not in page and "échéance dépassée" not in page
     # OFII's dashboard shows the same.
     login(client, siege)
     page = client.get(reverse("exchanges:extract_dashboard"), {"period": period}).content.decode()

@@ -46,7 +46,8 @@ def test_birth_date_today_is_not_in_the_future():
 def test_future_is_judged_on_the_frozen_day_when_no_day_is_given(time_machine):
     validator = RowValidator("2026-11")
     assert messages(validator.validate(2, {**GOOD, "birth_date": "25/11/2026", "entry_date": "25/11/2026"})) == [
-        ("Date de naissance", "date de naissance dans le futur (25/11/2026)")]
+        ("Date de naissance", "date de naissance dans le futur (25/11/2026)"),
+        ("Date d’entrée", "date d’entrée dans le futur (25/11/2026, nous sommes le 24/11/2026)")]
     time_machine.move_to(datetime.datetime(2026, 11, 25, 12, tzinfo=datetime.UTC), tick=False)
     validator = RowValidator("2026-11")
     assert validator.validate(2, {**GOOD, "birth_date": "25/11/2026", "entry_date": "25/11/2026"})["errors"] == []
@@ -60,8 +61,10 @@ def test_birth_after_entry_is_an_error():
 
 
 def test_entry_after_the_end_of_the_month_is_an_error():
-    assert check({"entry_date": "30/11/2026"})["errors"] == []
-    row = check({"entry_date": "01/12/2026"})
+    # A November list checked on 2 December (a late list): the month's last day is allowed.
+    late = datetime.date(2026, 12, 2)
+    assert check({"entry_date": "30/11/2026"}, today=late)["errors"] == []
+    row = check({"entry_date": "01/12/2026"}, today=late)
     assert messages(row) == [("Date d’entrée", "date d’entrée (01/12/2026) postérieure à la fin du mois de la liste "
                                                "(30/11/2026)")]
 

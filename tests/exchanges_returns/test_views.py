@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from exchanges.models import ReturnArchive
 from referentiel.models import Agent, Departement, Role
-from referentiel.services import grant_habilitation
+from referentiel.services import approve_habilitation, grant_habilitation
 from siao_ofii.audit.models import AuditAction, AuditEvent
 from tests.exchanges_returns.helpers import SAMPLE, upload_and_process
 from tests.helpers import assert_constant_queries, login
@@ -25,8 +25,9 @@ def test_expired_siao_dna_habilitation_loses_access_at_the_next_request(client, 
     archive = _archive(demo)
     agent = Agent.objects.create_user("dna.temporaire@demo.test", "x-not-used-123")
     today = datetime.date(2026, 11, 20)
-    grant_habilitation(agent=agent, role=Role.SIAO_DNA, granted_by=demo["admin"], reason="arrêté préfectoral (test)",
-                       departements=Departement.objects.filter(code="69"), valid_from=today, valid_until=today)
+    hab = grant_habilitation(agent=agent, role=Role.SIAO_DNA, granted_by=demo["admin"], reason="arrêté préfectoral (test)",
+                             departements=Departement.objects.filter(code="69"), valid_from=today, valid_until=today)
+    approve_habilitation(hab, approved_by=demo["prefecture.69"])  # designated by the prefect (R744-48)
     frozen.move_to(datetime.datetime(2026, 11, 20, 23, 50, tzinfo=zoneinfo.ZoneInfo("Europe/Paris")))
     login(client, agent)
     inbox = reverse("exchanges:return_inbox")

@@ -5,6 +5,7 @@ refused lookup (old and new values are literals, never computed by the code unde
 import datetime
 
 import pytest
+from django.utils import timezone
 from django.http import Http404
 from django.test import RequestFactory
 
@@ -31,15 +32,19 @@ def codes(user, capability):
 
 
 def test_capabilities_of_each_role_exactly(demo):
-    assert perimeter.capabilities(demo["siao.69"]) == {C.SUBMIT_LIST, C.VIEW_MEETINGS}
+    assert perimeter.capabilities(demo["siao.69"]) == {C.SUBMIT_LIST, C.VIEW_MEETINGS, C.USE_LIST}
     # SIAO and SIAO habilitated by the prefect for the return flow: the union of both roles.
-    assert perimeter.capabilities(demo["siao-dna.69"]) == {C.SUBMIT_LIST, C.VIEW_MEETINGS, C.READ_REVERSE_FLOW}
+    assert perimeter.capabilities(demo["siao-dna.69"]) == {C.SUBMIT_LIST, C.VIEW_MEETINGS, C.USE_LIST,
+                                                           C.READ_REVERSE_FLOW}
     assert perimeter.roles(demo["siao-dna.69"]) == {Role.SIAO, Role.SIAO_DNA}
     assert perimeter.capabilities(demo["dt.lyon"]) == {C.READ_EXTRACT, C.UPLOAD_REVERSE_FLOW, C.VIEW_MEETINGS,
-                                                       C.MANAGE_MEETINGS}
+                                                       C.MANAGE_MEETINGS, C.USE_LIST}
     assert perimeter.capabilities(demo["siege"]) == {C.READ_EXTRACT, C.UPLOAD_REVERSE_FLOW, C.VIEW_MEETINGS,
-                                                     C.MANAGE_MEETINGS, C.NATIONAL_DASHBOARD, C.VIEW_AUDIT}
-    assert perimeter.capabilities(demo["prefecture.69"]) == {C.VIEW_MEETINGS, C.MANAGE_MEETINGS}
+                                                     C.MANAGE_MEETINGS, C.USE_LIST, C.RIGHTS_REQUESTS,
+                                                     C.NATIONAL_DASHBOARD, C.VIEW_AUDIT,
+                                                     C.APPROVE_OFII_HABILITATIONS}
+    # Never USE_LIST: the list belongs to OFII (instruction I.A, II.A.2).
+    assert perimeter.capabilities(demo["prefecture.69"]) == {C.VIEW_MEETINGS, C.MANAGE_MEETINGS, C.DESIGNATE_DNA}
     assert perimeter.capabilities(demo["admin"]) == {C.ADMINISTER, C.VIEW_AUDIT}
     assert perimeter.capabilities(demo["nohab"]) == set()
     assert perimeter.capabilities(demo["expired"]) == set()
@@ -89,7 +94,8 @@ def test_habilitations_are_read_once_per_user_object_and_forget_drops_the_cache(
         assert perimeter.active_habilitations(agent) == []
     from referentiel.models import Habilitation
 
-    new = Habilitation.objects.create(agent=agent, role=Role.SIAO, granted_by=demo["admin"], reason="x")
+    new = Habilitation.objects.create(agent=agent, role=Role.SIAO, granted_by=demo["admin"], reason="x",
+                                      approved_by=demo["admin"], approved_at=timezone.now())
     new.departements.set(Departement.objects.filter(code="69"))
     assert perimeter.active_habilitations(agent) == []  # still the cached answer
     perimeter.forget(agent)
@@ -154,7 +160,7 @@ def test_object_outside_the_perimeter_is_404_and_journaled(demo):
     event = AuditEvent.objects.get(action=AuditAction.PERIMETER_DENIED)
     assert event.actor == demo["siao.75"] and event.departement == "69"
     assert event.object_type == "exchanges.MonthlyList" and event.object_id == str(ml.pk)
-    assert event.details == {"capability": "submit_list", "path": f"/listes/{ml.pk}/"}
+    assert event.details == {"capability": "submit_list", "path": f"/listes/{ml.pk}/", "reason": "hors périmètre"}
     assert event.ip_address == "192.0.2.7"
     # Inside the perimeter: the object, no journal entry.
     found = perimeter.get_in_perimeter_or_404(_request(demo["siao.69"]), MonthlyList.objects.all(),

@@ -17,7 +17,7 @@ from siao_ofii.audit.models import AuditEvent
 from tests.helpers import login
 
 pytestmark = pytest.mark.django_db
-TODAY = timezone.localdate()
+TODAY = datetime.date(2026, 11, 24)  # the suite's frozen day (tests/helpers.FROZEN_NOW)
 DAY = datetime.timedelta(days=1)
 
 
