@@ -202,7 +202,7 @@ def test_filesystem_storage_publishes_whole_files_only(settings):
     folder = settings.PRIVATE_STORAGE_ROOT / "extracts" / "2026-11"
     assert sorted(p.name for p in folder.iterdir()) == ["SIAO_069_2026-11_v1.zip"]  # no .part- left
     assert (folder / "SIAO_069_2026-11_v1.zip").stat().st_mode & 0o777 == 0o600
-    assert folder.stat().st_mode & 0o077 == 0
+    assert folder.stat().st_mode & 0o077 == 0 and folder.parent.stat().st_mode & 0o077 == 0
     again = storage.save(name, ContentFile(b"other"))
     assert again != name and storage.open(name).read() == b"PK" * 10
     with pytest.raises(NotImplementedError):

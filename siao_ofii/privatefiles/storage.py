@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import FileSystemStorage, Storage, storages
 from django.db import IntegrityError, router, transaction
+from django.utils._os import safe_makedirs
 from django.utils.deconstruct import deconstructible
 
 from .models import StoredFile, StoredFileChunk
@@ -56,7 +57,7 @@ class PrivateFileSystemStorage(NoUrlMixin, FileSystemStorage):
     def _save(self, name, content):
         full_path = self.path(name)
         directory = os.path.dirname(full_path)
-        os.makedirs(directory, mode=self.directory_permissions_mode, exist_ok=True)
+        safe_makedirs(directory, self.directory_permissions_mode, exist_ok=True)  # 0700 down the path
         fd, tmp = tempfile.mkstemp(dir=directory, prefix=".part-")
         try:
             with os.fdopen(fd, "wb") as fh:
