@@ -67,9 +67,12 @@ def test_least_privilege_role_cannot_alter_truncate_or_delete_the_journal(app_ro
                         "object_repr, departement, user_agent, details) VALUES "
                         "(now(), 'x@test', 'download', '', '', '', '', '', '{}') RETURNING id")
             event_id = cur.fetchone()[0]
+            cur.execute("SELECT id FROM audit_auditevent WHERE id = %s", [event_id])
+            assert cur.fetchone() == (event_id,)
+            # Reading and writing the other tables is allowed (no "permission denied" raised).
             cur.execute("SELECT count(*) FROM referentiel_departement")
-            assert cur.fetchone()[0] == 101
             cur.execute("UPDATE referentiel_platformsettings SET retention_months = retention_months")
+            cur.execute("DELETE FROM django_session WHERE expire_date < now() - interval '100 years'")
             # … but the journal cannot be emptied, altered or have its protection removed.
             refused = {
                 "TRUNCATE audit_auditevent": "permission denied",
