@@ -104,7 +104,8 @@ class OrganisationAdmin(admin.ModelAdmin):
 class HabilitationInline(admin.TabularInline):
     model = Habilitation
     fk_name = "agent"
-    fields = ("role", "perimeter_label", "valid_from", "valid_until", "granted_by", "revoked_at")
+    fields = ("role", "perimeter_label", "valid_from", "valid_until", "granted_by", "approved_by", "designated_by",
+              "revoked_at")
     readonly_fields = fields
     extra = 0
     can_delete = False

@@ -44,9 +44,9 @@ def _snapshot(hab):
     }
 
 
-def approver_role(role, beneficiary=None, requester=None):
-    """The role whose holder makes a habilitation of ``role`` effective (an administrator for a
-    SIAO habilitation only when an administrator asks it for themselves)."""
+def approver_role(role):
+    """The role whose holder makes a habilitation of ``role`` effective (for a SIAO habilitation,
+    pending only when an administrator asked it for themselves: another administrator)."""
     return APPROVER_ROLE.get(Role(role), Role.ADMIN)
 
 

@@ -212,3 +212,27 @@ def test_import_agents_leaves_privileged_roles_to_their_authority(tmp_path, demo
     assert codes(Agent.objects.get(email="b.durand@ofii.fr"), Capability.READ_EXTRACT) == set()
     assert codes(Agent.objects.get(email="c.martin@siao38.fr"), Capability.READ_REVERSE_FLOW) == set()
     assert Habilitation.objects.filter(agent__email="b.durand@ofii.fr", approved_at__isnull=True).count() == 1
+
+
+@pytest.mark.skipif(__import__("django.db").db.connection.vendor != "postgresql",
+                    reason="contrainte d’exclusion PostgreSQL (sur SQLite : contrainte unique partielle et contrôle du service)")
+def test_postgresql_refuses_overlapping_identical_habilitations(demo):
+    hab = Habilitation.objects.get(agent=demo["siao.75"])
+    copy = Habilitation(agent=hab.agent, role=hab.role, valid_from=hab.valid_from + DAY,
+                        valid_until=hab.valid_until + 30 * DAY, reason="chevauchement", granted_by=hab.granted_by,
+                        perimeter_key=hab.perimeter_key, approved_at=hab.approved_at, approved_by=hab.approved_by)
+    with pytest.raises(IntegrityError, match="habilitation_no_overlap"), transaction.atomic():
+        copy.save()
+    # The period right after the end is not an overlap (a prolongation waiting for approval).
+    copy.valid_from, copy.valid_until = hab.valid_until + DAY, hab.valid_until + 30 * DAY
+    copy.save()
+
+
+def test_service_refuses_an_overlapping_request(demo):
+    from django.core.exceptions import ValidationError
+
+    hab = Habilitation.objects.get(agent=demo["siao.75"])
+    with pytest.raises(ValidationError, match="déjà cette habilitation"):
+        grant_habilitation(agent=demo["siao.75"], role=Role.SIAO, granted_by=demo["admin"], reason="x",
+                           departements=Departement.objects.filter(code="75"), valid_from=hab.valid_from + DAY,
+                           valid_until=hab.valid_until + DAY)
