@@ -70,6 +70,7 @@ def celery_worker_on_redis(tmp_path, settings):
         "PRIVATE_STORAGE_ROOT": str(settings.PRIVATE_STORAGE_ROOT),
         "EMAIL_URL": "consolemail://",
         "PYTHONPATH": str(ROOT),
+        "CELERY_TASK_DEFAULT_QUEUE": queue,  # tasks chained by the worker stay on the test queue
     }
     log = tmp_path / "worker.log"
     cmd = [sys.executable, "-m", "celery", "-A", "siao_ofii", "worker", "--pool", "solo", "--concurrency", "1",
