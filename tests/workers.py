@@ -83,6 +83,7 @@ def celery_worker_on_redis(tmp_path, settings, celery_worker_options):
         "EMAIL_URL": "consolemail://",
         "PYTHONPATH": str(ROOT),
         **celery_worker_options["env"],
+        "CELERY_TASK_DEFAULT_QUEUE": queue,  # tasks chained by the worker stay on the test queue
     }
     log = tmp_path / "worker.log"
     cmd = [sys.executable, "-m", "celery", "-A", celery_worker_options["app"], "worker",

@@ -48,6 +48,14 @@ class CrossCheck:
     flagged: list
 
 
+def default_crosscheck_period(departement, today=None):
+    """This month once its list is validated, the previous month before that (days 1-10)."""
+    current = periods.current(today)
+    if MonthlyList.objects.validated().filter(departement=departement, period=current).exists():
+        return current
+    return periods.previous(current)
+
+
 def cross_check(departement, period):
     """The persons of ``departement``'s validated list of ``period`` found in its return flow
     of ``period`` or the month before. Three queries, whatever the sizes."""

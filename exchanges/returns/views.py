@@ -35,7 +35,7 @@ from siao_ofii.uploads import upload_too_large
 
 from . import services
 from .columns import FIELDS
-from .crosscheck import cross_check
+from .crosscheck import cross_check, default_crosscheck_period
 
 UPLOAD = Capability.UPLOAD_REVERSE_FLOW
 READ = Capability.READ_REVERSE_FLOW
@@ -171,9 +171,9 @@ def crosscheck(request, code):
     is stored or shown to anyone else (R744-50: see exchanges.returns.crosscheck)."""
     require_capability(request, READ)
     dep = departement_in_perimeter_or_404(request, READ, code)
-    period = request.GET.get("period") or periods.current()
+    period = request.GET.get("period", "")
     if not periods.is_valid(period):
-        period = periods.current()
+        period = default_crosscheck_period(dep)
     result = cross_check(dep, period)
     record(AuditAction.NOMINATIVE_READ, request=request, departement=dep, page="rapprochement_flux_retour",
            period=period, flagged=len(result.flagged))

@@ -32,6 +32,10 @@ def test_real_worker_builds_archive_after_validation(celery_worker_on_redis, dem
         if proc.poll() is not None:
             pytest.fail(f"le worker s’est arrêté (code {proc.returncode}) :\n{log.read_text()[-4000:]}")
         time.sleep(0.5)
+    # The Extract row is visible as soon as the build commits; the worker logs "succeeded" a
+    # moment later (after queuing the e-mail task): wait for the line rather than race it.
+    while time.monotonic() < deadline and "succeeded" not in log.read_text():
+        time.sleep(0.2)
     worker_log = log.read_text()
     assert extract is not None, f"aucune archive produite par le worker :\n{worker_log[-4000:]}"
     assert "exchanges.extracts.build_extract" in worker_log and "succeeded" in worker_log, worker_log[-4000:]

@@ -118,3 +118,15 @@ def test_crosscheck_page_constant_queries(client, demo):
     url = reverse("exchanges:return_crosscheck", args=["69"])
     assert_constant_queries(lambda: client.get(url), grow)
     assert client.get(url).content.decode().count('class="flagged-person"') == 3
+
+
+def test_page_defaults_to_the_previous_month_until_this_months_list_is_validated(client, demo):
+    _returns(demo, "2026-10", [["ÉLOÏSE-FICTIF", "", "Inès", "05/05/1995", "10/10/2026", ""]])
+    _list_with(demo, "2026-10", [("Eloise-Fictif", "Ines", B(1995, 5, 5))])
+    login(client, demo["siao-dna.69"])
+    url = reverse("exchanges:return_crosscheck", args=["69"])
+    page = client.get(url).content.decode()
+    assert "liste de octobre 2026" in page and page.count('class="flagged-person"') == 1
+    _list_with(demo, "2026-11", [("AUTRE-FICTIF", "Eve", B(1990, 1, 1))])
+    page = client.get(url).content.decode()
+    assert "liste de novembre 2026" in page and page.count('class="flagged-person"') == 0
