@@ -58,6 +58,29 @@ def _private_storage(settings, tmp_path):
     settings.STORAGES = {**settings.STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
 
 
+# Debian's chromium driven by Playwright, one per session: tests/browser and tests/prodstack share
+# it (Playwright's sync API cannot be started twice in one process).
+@pytest.fixture(scope="session")
+def browser():
+    from tests.browser.conftest import CHROMIUM, IN_CI
+
+    if not Path(CHROMIUM).exists():
+        if IN_CI:
+            pytest.fail(f"chromium introuvable ({CHROMIUM}) : les tests navigateur sont obligatoires en CI.")
+        pytest.skip(f"CHROMIUM ABSENT ({CHROMIUM}) : test navigateur non exécuté.")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        )
+        yield browser
+        browser.close()
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
