@@ -18,3 +18,6 @@ max_requests_jitter = 100
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 accesslog = None  # the proxy sees every request; no URL log with identifiers here
 errorlog = "-"
+# No runtime control socket (gunicorn ≥ 24 opens one in $HOME by default): nothing manages
+# gunicorn that way here, and two instances on one machine would share its path.
+control_socket_disable = True

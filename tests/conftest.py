@@ -123,6 +123,29 @@ else:
         target.unlink(missing_ok=True)
 
 
+# Debian's chromium driven by Playwright, one per session: tests/browser and tests/prodstack share
+# it (Playwright's sync API cannot be started twice in one process).
+@pytest.fixture(scope="session")
+def browser():
+    from tests.browser.conftest import CHROMIUM, IN_CI
+
+    if not Path(CHROMIUM).exists():
+        if IN_CI:
+            pytest.fail(f"chromium introuvable ({CHROMIUM}) : les tests navigateur sont obligatoires en CI.")
+        pytest.skip(f"CHROMIUM ABSENT ({CHROMIUM}) : test navigateur non exécuté.")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        )
+        yield browser
+        browser.close()
+
+
 @pytest.fixture
 def demo(db):
     return DemoAccounts.get()

@@ -26,25 +26,6 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.browser)
 
 
-@pytest.fixture(scope="session")
-def browser():
-    if not Path(CHROMIUM).exists():
-        if IN_CI:
-            pytest.fail(f"chromium introuvable ({CHROMIUM}) : les tests navigateur sont obligatoires en CI.")
-        pytest.skip(f"CHROMIUM ABSENT ({CHROMIUM}) : test navigateur non exécuté.")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-        )
-        yield browser
-        browser.close()
-
-
 @pytest.fixture
 def page(browser, live_server):
     context = browser.new_context(locale="fr-FR", accept_downloads=True, bypass_csp=True, viewport={"width": 1280, "height": 900})

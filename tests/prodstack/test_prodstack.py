@@ -14,7 +14,6 @@ archive, dt.lyon (TOTP) downloads it and reveals its password, and the archive o
 
 import base64
 import datetime
-import io
 import json
 import os
 import secrets
@@ -34,6 +33,7 @@ import pytest
 
 from siao_ofii.healthcheck import check_beat, check_web
 from tests.exchanges import samples
+from tests.exchanges_extracts.helpers import csv_rows
 
 pytestmark = pytest.mark.prodstack
 
@@ -88,8 +88,9 @@ def _self_signed_certificate(directory):
     return cert_path, key_path
 
 
-def _fresh_database(url):
-    """A dedicated database next to the suite's: DATABASE_URL's name + '_prodstack', recreated."""
+def _prodstack_database(url, *, create):
+    """A dedicated database next to the suite's: DATABASE_URL's name + '_prodstack', dropped
+    (and recreated when ``create``)."""
     import psycopg2
     from psycopg2 import sql
 
@@ -100,7 +101,8 @@ def _fresh_database(url):
     conn.autocommit = True
     with conn.cursor() as cur:
         cur.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-        cur.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        if create:
+            cur.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     conn.close()
     return urlunparse(parsed._replace(path="/" + name))
 
@@ -204,7 +206,7 @@ def stack(tmp_path_factory):
         "ARCHIVE_ENCRYPTION_KEY": Fernet.generate_key().decode(),
         "ALLOWED_HOSTS": HOST,
         "SITE_URL": f"https://{HOST}:{https_port}",
-        "DATABASE_URL": _fresh_database(database_url),
+        "DATABASE_URL": _prodstack_database(database_url, create=True),
         "REDIS_URL": redis_url,
         "PRIVATE_STORAGE_ROOT": str(private),
         "STATIC_ROOT": str(tmp / "static"),
@@ -252,6 +254,7 @@ def stack(tmp_path_factory):
         yield s
     finally:
         s.stop_all()
+        _prodstack_database(database_url, create=False)
 
 
 def _browser_context(browser):
@@ -300,29 +303,8 @@ def _rows():
     return rows
 
 
-
-def _in_own_thread(fn):
-    import threading
-
-    outcome = {}
-
-    def run():
-        try:
-            outcome["value"] = fn()
-        except BaseException as exc:  # noqa: BLE001 (re-raised in the test's thread)
-            outcome["error"] = exc
-
-    thread = threading.Thread(target=run, name="prodstack-browser")
-    thread.start()
-    thread.join()
-    if "error" in outcome:
-        raise outcome["error"]
-    return outcome["value"]
-
-
-def test_production_stack_end_to_end(stack, tmp_path):
+def test_production_stack_end_to_end(stack, browser, tmp_path):
     import pyzipper
-    from playwright.sync_api import sync_playwright
 
     # Health: plain HTTP straight to gunicorn (as compose's probe), never redirected; and the
     # pages themselves are redirected to HTTPS (SECURE_SSL_REDIRECT of the production settings).
@@ -338,85 +320,73 @@ def test_production_stack_end_to_end(stack, tmp_path):
                           text=True, timeout=60)
     assert ping.returncode == 0 and "pong" in ping.stdout, ping.stdout + ping.stderr
 
-    def journey():
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                         args=["--no-sandbox", "--disable-gpu", "--no-first-run",
-                                               "--disable-background-networking", "--disable-component-update"])
-            try:
-                # 1. The login page, styled: every style sheet loaded, none blocked.
-                context, page = _browser_context(browser)
-                page.goto(stack.base + "/connexion/")
-                page.wait_for_load_state("networkidle")
-                _screenshot(page, "login")
-                assert page.problems == [], page.problems
-                sheets = page.evaluate("""() => [...document.styleSheets].map(s => {
-                    let rules = -1; try { rules = s.cssRules.length } catch (e) {}
-                    return {href: s.href, rules: rules} })""")
-                dsfr = [s for s in sheets if s["href"] and "/dsfr/dist/dsfr/dsfr.min." in s["href"]]
-                assert dsfr and dsfr[0]["rules"] > 100, sheets
-                assert dsfr[0]["href"].startswith(stack.base + "/static/") and ".min.css" not in dsfr[0]["href"], (
-                    "fichier de la manifest storage (nom haché) attendu", dsfr[0]["href"])
-                assert "Marianne" in page.evaluate("getComputedStyle(document.body).fontFamily")
-                # The primary button in DSFR's "bleu France" (#000091), not the browser's grey.
-                assert page.evaluate(
-                    "getComputedStyle(document.querySelector('button.fr-btn[type=submit]')).backgroundColor"
-                ) == "rgb(0, 0, 145)"
+    # 1. The login page, styled: every style sheet loaded, none blocked.
+    context, page = _browser_context(browser)
+    page.goto(stack.base + "/connexion/")
+    page.wait_for_load_state("networkidle")
+    _screenshot(page, "login")
+    assert page.problems == [], page.problems
+    sheets = page.evaluate("""() => [...document.styleSheets].map(s => {
+        let rules = -1; try { rules = s.cssRules.length } catch (e) {}
+        return {href: s.href, rules: rules} })""")
+    dsfr = [s for s in sheets if s["href"] and "/dsfr/dist/dsfr/dsfr.min." in s["href"]]
+    assert dsfr and dsfr[0]["rules"] > 100, sheets
+    assert dsfr[0]["href"].startswith(stack.base + "/static/") and ".min.css" not in dsfr[0]["href"], (
+        "fichier de la manifest storage (nom haché) attendu", dsfr[0]["href"])
+    assert "Marianne" in page.evaluate("getComputedStyle(document.body).fontFamily")
+    # The primary button in DSFR's "bleu France" (#000091), not the browser's grey.
+    assert page.evaluate(
+        "getComputedStyle(document.querySelector('button.fr-btn[type=submit]')).backgroundColor"
+    ) == "rgb(0, 0, 145)"
 
-                # 2. siao.69 uploads and validates a list; the worker validates the file.
-                _log_in(page, stack.base, "siao.69@demo.test")
-                page.goto(stack.base + "/listes/departement/69/deposer/")
-                period = page.input_value("#id_period")
-                page.set_input_files("#id_file", files=[{"name": "liste.csv", "mimeType": "text/csv",
-                                                         "buffer": samples.csv_bytes(_rows())}])
-                page.click("button:has-text('Déposer et analyser')")
-                page.wait_for_selector("#error-count", timeout=60_000)
-                assert page.text_content("#error-count").strip() == "0"
-                page.click("#validate-form button")
-                page.wait_for_selector("#list-state")
-                assert "Validée" in page.text_content("#list-state")
-                _screenshot(page, "siao_validated")
-                assert page.problems == [], page.problems
-                context.close()
+    # 2. siao.69 uploads and validates a list; the worker validates the file.
+    _log_in(page, stack.base, "siao.69@demo.test")
+    page.goto(stack.base + "/listes/departement/69/deposer/")
+    period = page.input_value("#id_period")
+    page.set_input_files("#id_file", files=[{"name": "liste.csv", "mimeType": "text/csv",
+                                             "buffer": samples.csv_bytes(_rows())}])
+    page.click("button:has-text('Déposer et analyser')")
+    page.wait_for_selector("#error-count", timeout=60_000)
+    assert page.text_content("#error-count").strip() == "0"
+    page.click("#validate-form button")
+    page.wait_for_selector("#list-state")
+    assert "Validée" in page.text_content("#list-state")
+    _screenshot(page, "siao_validated")
+    assert page.problems == [], page.problems
+    context.close()
 
-                # 3. The worker — not the web process — builds the archive.
-                worker_log = stack.logs["worker"]
-                stack.wait_for("le worker construit l’archive",
-                               lambda: "exchanges.extracts.build_extract[" in _tail(worker_log, 100_000)
-                               and "succeeded" in _tail(worker_log, 100_000).split("exchanges.extracts.build_extract[")[-1],
-                               timeout=90, watch=["worker"])
-                log = worker_log.read_text()
-                assert "Task exchanges.process_uploaded_list[" in log and "Task exchanges.extracts.build_extract[" in log
-                assert "build_extract" not in stack.logs["gunicorn"].read_text()
+    # 3. The worker — not the web process — builds the archive.
+    worker_log = stack.logs["worker"]
+    stack.wait_for("le worker construit l’archive",
+                   lambda: "exchanges.extracts.build_extract[" in _tail(worker_log, 100_000)
+                   and "succeeded" in _tail(worker_log, 100_000).split("exchanges.extracts.build_extract[")[-1],
+                   timeout=90, watch=["worker"])
+    log = worker_log.read_text()
+    assert "Task exchanges.process_uploaded_list[" in log and "Task exchanges.extracts.build_extract[" in log
+    assert "build_extract" not in stack.logs["gunicorn"].read_text()
 
-                # 4. dt.lyon (TOTP) downloads the archive and reveals its password.
-                context, page = _browser_context(browser)
-                _log_in(page, stack.base, "dt.lyon@demo.test")
-                page.goto(stack.base + "/listes/extraits/departement/69/")
-                download_link = page.locator(f"#month-{period} a[id^='download-']").first
-                with page.expect_download() as info:
-                    download_link.click()
-                archive = tmp_path / info.value.suggested_filename
-                info.value.save_as(archive)
-                assert archive.name.startswith(f"SIAO_069_{period}_v1") and archive.suffix == ".zip"
-                page.locator(f"#month-{period} button[id^='reveal-']").first.click()
-                page.wait_for_selector("#archive-password")
-                password = page.text_content("#archive-password").strip()
-                _screenshot(page, "dt_lyon_password")
-                assert page.problems == [], page.problems
-                context.close()
-            finally:
-                browser.close()
-        return archive, password
-
-    # Playwright's sync API refuses to start in a thread whose asyncio loop runs (the browser
-    # tests' session-wide Playwright does, earlier in the same run): a thread of its own.
-    archive, password = _in_own_thread(journey)
+    # 4. dt.lyon (TOTP) downloads the archive and reveals its password.
+    context, page = _browser_context(browser)
+    _log_in(page, stack.base, "dt.lyon@demo.test")
+    page.goto(stack.base + "/listes/extraits/departement/69/")
+    download_link = page.locator(f"#month-{period} a[id^='download-']").first
+    with page.expect_download() as info:
+        download_link.click()
+    archive = tmp_path / info.value.suggested_filename
+    info.value.save_as(archive)
+    assert archive.name.startswith(f"SIAO_069_{period}_v1") and archive.suffix == ".zip"
+    page.locator(f"#month-{period} button[id^='reveal-']").first.click()
+    page.wait_for_selector("#archive-password")
+    password = page.text_content("#archive-password").strip()
+    _screenshot(page, "dt_lyon_password")
+    assert page.problems == [], page.problems
+    context.close()
 
     # 5. The archive opens with that password (AES, pyzipper) and holds the three people.
     with pyzipper.AESZipFile(archive) as zf:
         zf.setpassword(password.encode())
         csv_name = next(n for n in zf.namelist() if n.endswith(".csv"))
-        text = zf.read(csv_name).decode("utf-8-sig")
-    assert all(name in text for name in ("DUPONT", "N'DIAYE", "HÖFFER")), text[:500]
-    assert io.StringIO(text).read().count("\n") >= 4
+        data = zf.read(csv_name)
+    rows = csv_rows(data)
+    assert len(rows) == 4  # header + the three people
+    assert all(name in data.decode("utf-8-sig") for name in ("DUPONT", "N'DIAYE", "HÖFFER"))
