@@ -34,10 +34,17 @@ class AbsoluteSessionLifetimeMiddleware:
 
 class SecurityHeadersMiddleware:
     """Headers Django does not set by itself: no caching of pages (they may hold personal
-    data), a restrictive Content-Security-Policy and Permissions-Policy."""
+    data), a restrictive Content-Security-Policy and Permissions-Policy.
+
+    No 'unsafe-inline' for styles: the templates hold no style attribute nor <style> block
+    (templates/meetings/minutes_pdf.html is WeasyPrint's input, never served as a page),
+    django-dsfr's CSS and JS are static files (its JS sets styles through the CSSOM, which CSP
+    allows), and so are the admin's (its one <style> block, in change lists, is written only for
+    a ModelAdmin with actions_on_top and actions_on_bottom both False: none here).
+    tests/test_csp.py and tests/browser/test_csp.py check it."""
 
     CSP = (
-        "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; "
         "script-src 'self'; font-src 'self' data:; object-src 'none'; base-uri 'self'; "
         "frame-ancestors 'none'; form-action 'self'"
     )
