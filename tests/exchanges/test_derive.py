@@ -184,3 +184,51 @@ def test_previous_index_skips_rows_without_key(demo):
     index = previous_index(ml)
     row = ml.rows.get(identity_key="a")
     assert index == {"a": (Status.DA, 1, name_key("NOMa", "P", D(1990, 1, 1), "F"), row.pk)}
+
+
+def test_identity_key_match_wins_over_a_name_match():
+    """Found by key: the name fallback is not consulted (two previous persons may share a name
+    and birth date, e.g. an AGDREF number that differs)."""
+    same_name = name_key("DUPONT", "Ana", D(1990, 1, 1), "F")
+    previous = {"k1": (Status.DA, 5, same_name, 1), "k2": (Status.BPI, 2, same_name, 2)}
+    rows = [_row(D(2026, 8, 1), key="k1")]
+    assert derive_rows(rows, "2026-11", previous) == [2]
+    assert (rows[0]["movement"], rows[0]["continuous_months"]) == (Movement.PRESENT, 6)
+    other = {"k1": (Status.DA, 2, name_key("AUTRE", "Ana", D(1990, 1, 1), "F"), 9)}
+    rows = [_row(D(2026, 8, 1), key="k1")]
+    assert derive_rows(rows, "2026-11", other) == []
+    assert rows[0]["movement"] == Movement.PRESENT
+
+
+def test_previous_list_is_the_same_departements(demo):
+    from exchanges.models import ListState
+    from exchanges.services.derive import previous_validated_list
+    from referentiel.models import Departement
+
+    other = _stored(demo, "2026-10", [("a", Status.DA, D(2026, 9, 1))], ListState.VALIDATED)
+    other.departement = Departement.objects.get(code="75")
+    other.save()
+    ml = _stored(demo, "2026-11", [("a", Status.DA, D(2026, 9, 1))], ListState.DRAFT)
+    assert previous_validated_list(ml) is None
+    mine = _stored(demo, "2026-10", [("a", Status.DA, D(2026, 9, 1))], ListState.VALIDATED)
+    assert previous_validated_list(ml) == mine
+
+
+def test_derive_reads_stored_rows_in_a_constant_number_of_queries(demo, django_assert_num_queries):
+    from exchanges.models import ListState
+    from exchanges.services.derive import derive
+
+    _stored(demo, "2026-10", [("a", Status.DA, D(2026, 9, 1))], ListState.VALIDATED)
+    small = _stored(demo, "2026-11", [("a", Status.DA, D(2026, 9, 1))], ListState.DRAFT)
+    big = _stored(demo, "2026-11", [(f"k{i}", Status.DA, D(2026, 9, 1)) for i in range(6)], ListState.DRAFT)
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as one:
+        derive(small)
+    with CaptureQueriesContext(connection) as six:
+        derive(big)
+    def reads(ctx):
+        return [q["sql"] for q in ctx.captured_queries if q["sql"].lstrip().upper().startswith("SELECT")]
+
+    assert len(reads(one)) == len(reads(six))  # no field read lazily row by row
