@@ -33,7 +33,7 @@ def test_encrypted_at_rest_with_the_configured_key(settings):
 def test_no_key_in_production_is_refused(settings):
     settings.ARCHIVE_ENCRYPTION_KEY = ""
     settings.DEBUG = False
-    with pytest.raises(ImproperlyConfigured, match="ARCHIVE_ENCRYPTION_KEY doit être défini"):
+    with pytest.raises(ImproperlyConfigured, match=r"^ARCHIVE_ENCRYPTION_KEY doit être défini dans l'environnement\.$"):
         passwords.encrypt_password("x")
 
 
@@ -48,7 +48,7 @@ def test_no_key_in_debug_derives_one_from_the_secret_key(settings):
 
 def test_invalid_key_is_refused(settings):
     settings.ARCHIVE_ENCRYPTION_KEY = "pas-une-cle"
-    with pytest.raises(ImproperlyConfigured, match="pas une clé Fernet valide"):
+    with pytest.raises(ImproperlyConfigured, match=r"^ARCHIVE_ENCRYPTION_KEY n’est pas une clé Fernet valide \(32 octets en base64 URL\)\.$"):
         passwords.decrypt_password("x")
 
 
