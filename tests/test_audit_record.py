@@ -121,3 +121,22 @@ def test_extension_by_days_counts_from_the_later_of_today_and_the_end(demo, time
     assert expired.valid_until == D(2026, 12, 4)  # from today (24/11), the end being past
     extend_habilitation(expired, extended_by=demo["admin"])
     assert expired.valid_until == D(2027, 12, 4)  # 365 days by default
+
+
+def test_login_receivers_journal_exact_entries(demo):
+    """The receivers called directly (django-axes also listens to these signals)."""
+    from siao_ofii.audit.signals import on_login, on_login_failed, on_logout
+
+    request = _request(REMOTE_ADDR="192.0.2.1")
+    on_login_failed(None, {"username": "X" * 300}, request=request)
+    on_login_failed(None, {"email": "par-courriel@demo.test"}, request=request)
+    on_login_failed(None, None)
+    failures = list(AuditEvent.objects.filter(action=AuditAction.LOGIN_FAILURE).order_by("pk")
+                    .values_list("actor_email", "ip_address"))
+    assert failures == [("X" * 254, "192.0.2.1"), ("par-courriel@demo.test", "192.0.2.1"), ("", None)]
+    on_login(Agent, request, demo["siao.69"])
+    on_logout(Agent, request, demo["siao.69"])
+    on_logout(Agent, request, None)  # session without user: nothing
+    assert list(AuditEvent.objects.filter(action__in=[AuditAction.LOGIN_SUCCESS, AuditAction.LOGOUT])
+                .order_by("pk").values_list("action", "actor__email")) == [
+        (AuditAction.LOGIN_SUCCESS, "siao.69@demo.test"), (AuditAction.LOGOUT, "siao.69@demo.test")]

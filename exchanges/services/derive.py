@@ -103,7 +103,8 @@ def derive(monthly_list, rows=None):
     stored = rows is None
     if stored:
         rows = list(monthly_list.rows.only(
-            "id", "identity_key", "status", "entry_date", "last_name", "first_name", "birth_date", "sex"
+            "id", "monthly_list_id", "identity_key", "status", "entry_date", "last_name", "first_name", "birth_date",
+            "sex",
         ))
     left = derive_rows(rows, monthly_list.period, index)
     if stored:

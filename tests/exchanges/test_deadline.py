@@ -189,11 +189,18 @@ def test_schedules_of_the_monthly_cycle(db):
     }
 
 
-def test_reminder_on_the_5th_names_the_month_and_its_deadline(time_machine, agents, mailoutbox):
+@pytest.mark.parametrize("day", [5, 8])
+def test_reminders_of_the_5th_and_8th_name_the_month_and_its_deadline(time_machine, agents, mailoutbox, day):
     from exchanges.extracts import notifications
 
-    time_machine.move_to(paris(2027, 1, 5, 9, 0), tick=False)
+    siao, _ = agents
+    time_machine.move_to(paris(2027, 1, day, 9, 0), tick=False)
     notifications.remind_siao()
     to_siao = [m for m in mailoutbox if "siao.annuel@demo.test" in m.to]
     assert len(to_siao) == 1
     assert "janvier 2027" in to_siao[0].body and "10 janvier 2027" in to_siao[0].body
+    # Once the list is validated, no more reminder for that département.
+    mailoutbox.clear()
+    workflow.validate_list(make_list("69", "2027-01", uploaded_by=siao, state=ListState.DRAFT, rows=1), siao)
+    notifications.remind_siao()
+    assert [m for m in mailoutbox if "siao.annuel@demo.test" in m.to] == []

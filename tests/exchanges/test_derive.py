@@ -122,3 +122,113 @@ def test_continuous_months_are_capped_for_the_database():
     rows = [_row(D(1900, 1, 1))]
     derive_rows(rows, "2026-11", previous)
     assert rows[0]["continuous_months"] == 32767
+
+
+# --- stored lists: derive() on the database, its report, and re-derivation on validation ----
+
+def _stored(demo, period, people, state):
+    """A list of 69 whose rows are ``people``: [(identity_key, status, entry_date)]."""
+    from exchanges.models import ListRow, MonthlyList
+    from referentiel.models import Departement
+
+    ml = MonthlyList.objects.create(departement=Departement.objects.get(code="69"), period=period, version=1,
+                                    state=state, uploaded_by=demo["siao.69"], row_count=len(people), progress=100)
+    ListRow.objects.bulk_create(
+        ListRow(monthly_list=ml, line_number=i + 2, last_name=f"NOM{key}", first_name="P", birth_date=D(1990, 1, 1),
+                sex="F", status=status, shelter_address="1 rue, 69001 Lyon", entry_date=entry, identity_key=key)
+        for i, (key, status, entry) in enumerate(people))
+    return ml
+
+
+def test_derive_stored_rows_and_report(demo):
+    from exchanges.models import ListRow, ListState
+    from exchanges.services.derive import derive
+
+    previous = _stored(demo, "2026-10", [("a", Status.DA, D(2026, 9, 1)), ("b", Status.DA, D(2026, 9, 1)),
+                                         ("gone", Status.BPI, D(2026, 1, 1))], ListState.VALIDATED)
+    _stored(demo, "2026-10", [("x", Status.DA, D(2026, 9, 1))], ListState.DRAFT)  # not the validated one
+    ListRow.objects.filter(monthly_list=previous, identity_key="a").update(continuous_months=7)
+    ml = _stored(demo, "2026-11", [("a", Status.DA, D(2026, 9, 1)), ("b", Status.REFUGIE, D(2026, 9, 1)),
+                                   ("new", Status.DA, D(2026, 10, 29)), ("x", Status.DA, D(2026, 11, 2))],
+                 ListState.DRAFT)
+    derive(ml)
+    rows = {r.identity_key: r for r in ml.rows.all()}
+    assert {k: (r.movement, r.continuous_months, r.ada_flag) for k, r in rows.items()} == {
+        "a": (Movement.PRESENT, 8, True), "b": (Movement.STATUS_CHANGED, 3, False),
+        "new": (Movement.NEW, 2, True), "x": (Movement.NEW, 1, False)}
+    gone = ListRow.objects.get(monthly_list=previous, identity_key="gone")
+    assert ml.report == {"previous_list_id": previous.pk, "left_count": 1, "left_row_ids": [gone.pk],
+                         "new_count": 2, "ada_count": 2}
+
+
+def test_derive_without_previous_validated_list(demo):
+    from exchanges.models import ListState
+    from exchanges.services.derive import derive, previous_index, previous_validated_list
+
+    _stored(demo, "2026-09", [("a", Status.DA, D(2026, 9, 1))], ListState.VALIDATED)  # two months back
+    _stored(demo, "2026-10", [("a", Status.DA, D(2026, 9, 1))], ListState.SUPERSEDED)
+    ml = _stored(demo, "2026-11", [("a", Status.DA, D(2026, 9, 1))], ListState.DRAFT)
+    assert previous_validated_list(ml) is None and previous_index(None) == {}
+    derive(ml)
+    assert ml.report == {"previous_list_id": None, "left_count": 0, "left_row_ids": [], "new_count": 1,
+                         "ada_count": 1}
+    assert ml.rows.get().continuous_months == 3
+
+
+def test_previous_index_skips_rows_without_key(demo):
+    from exchanges.models import ListState
+    from exchanges.services.derive import previous_index
+
+    ml = _stored(demo, "2026-10", [("a", Status.DA, D(2026, 9, 1)), ("", Status.DA, D(2026, 9, 1))],
+                 ListState.VALIDATED)
+    index = previous_index(ml)
+    row = ml.rows.get(identity_key="a")
+    assert index == {"a": (Status.DA, 1, name_key("NOMa", "P", D(1990, 1, 1), "F"), row.pk)}
+
+
+def test_identity_key_match_wins_over_a_name_match():
+    """Found by key: the name fallback is not consulted (two previous persons may share a name
+    and birth date, e.g. an AGDREF number that differs)."""
+    same_name = name_key("DUPONT", "Ana", D(1990, 1, 1), "F")
+    previous = {"k1": (Status.DA, 5, same_name, 1), "k2": (Status.BPI, 2, same_name, 2)}
+    rows = [_row(D(2026, 8, 1), key="k1")]
+    assert derive_rows(rows, "2026-11", previous) == [2]
+    assert (rows[0]["movement"], rows[0]["continuous_months"]) == (Movement.PRESENT, 6)
+    other = {"k1": (Status.DA, 2, name_key("AUTRE", "Ana", D(1990, 1, 1), "F"), 9)}
+    rows = [_row(D(2026, 8, 1), key="k1")]
+    assert derive_rows(rows, "2026-11", other) == []
+    assert rows[0]["movement"] == Movement.PRESENT
+
+
+def test_previous_list_is_the_same_departements(demo):
+    from exchanges.models import ListState
+    from exchanges.services.derive import previous_validated_list
+    from referentiel.models import Departement
+
+    other = _stored(demo, "2026-10", [("a", Status.DA, D(2026, 9, 1))], ListState.VALIDATED)
+    other.departement = Departement.objects.get(code="75")
+    other.save()
+    ml = _stored(demo, "2026-11", [("a", Status.DA, D(2026, 9, 1))], ListState.DRAFT)
+    assert previous_validated_list(ml) is None
+    mine = _stored(demo, "2026-10", [("a", Status.DA, D(2026, 9, 1))], ListState.VALIDATED)
+    assert previous_validated_list(ml) == mine
+
+
+def test_derive_reads_stored_rows_in_a_constant_number_of_queries(demo, django_assert_num_queries):
+    from exchanges.models import ListState
+    from exchanges.services.derive import derive
+
+    _stored(demo, "2026-10", [("a", Status.DA, D(2026, 9, 1))], ListState.VALIDATED)
+    small = _stored(demo, "2026-11", [("a", Status.DA, D(2026, 9, 1))], ListState.DRAFT)
+    big = _stored(demo, "2026-11", [(f"k{i}", Status.DA, D(2026, 9, 1)) for i in range(6)], ListState.DRAFT)
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as one:
+        derive(small)
+    with CaptureQueriesContext(connection) as six:
+        derive(big)
+    def reads(ctx):
+        return [q["sql"] for q in ctx.captured_queries if q["sql"].lstrip().upper().startswith("SELECT")]
+
+    assert len(reads(one)) == len(reads(six))  # no field read lazily row by row

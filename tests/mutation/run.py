@@ -7,7 +7,8 @@ thousands of short runs). Not in CI (too slow): run it before an issue is closed
 summary in the note.
 
 Usage: python tests/mutation/run.py [group ...]        (all groups when none is given)
-       MUTATION_JOBS=2 to set mutmut's --max-children (default 2: the machine is shared).
+       MUTATION_JOBS=2 to set mutmut's --max-children (default 2: the machine is shared);
+       MUTATION_SCRATCH=dir for the scratch copies (default .cache/mutation).
 
 Prints, per group, killed (timeouts included) / total and the kill ratio, then every surviving mutant with its diff.
 A survivor listed in tests/mutation/EQUIVALENT.md (by mutant name) is an explained equivalent
@@ -25,7 +26,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-SCRATCH = ROOT / ".cache" / "mutation"
+SCRATCH = Path(os.environ.get("MUTATION_SCRATCH") or ROOT / ".cache" / "mutation")
 EQUIVALENT = Path(__file__).with_name("EQUIVALENT.md")
 PACKAGES = ["siao_ofii", "referentiel", "exchanges", "meetings"]
 ALSO_COPY = ["templates", "static", "fixtures", "manage.py"]
@@ -65,7 +66,8 @@ GROUPS = {
     ),
     "archive": (
         ["exchanges/extracts/archive.py", "exchanges/extracts/passwords.py"],
-        ["tests/exchanges_extracts/test_archive.py", "tests/exchanges_extracts/test_tasks.py"],
+        ["tests/exchanges_extracts/test_archive.py", "tests/exchanges_extracts/test_tasks.py",
+         "tests/exchanges_extracts/test_passwords_unit.py"],
     ),
     "audit": (
         ["siao_ofii/audit/services.py", "siao_ofii/audit/signals.py"],

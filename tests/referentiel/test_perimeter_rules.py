@@ -189,3 +189,48 @@ def test_departement_queryset_asked_outside_the_perimeter_is_404_and_journaled(d
         perimeter.get_in_perimeter_or_404(request, Departement.objects.all(), C.READ_EXTRACT, code="75")
     event = AuditEvent.objects.get(action=AuditAction.PERIMETER_DENIED)
     assert event.departement == "75" and event.object_type == "referentiel.Departement"
+
+
+def test_only_an_authenticated_active_user_object_has_habilitations(demo):
+    from types import SimpleNamespace
+
+    pk = demo["siao.69"].pk
+    assert perimeter.active_habilitations(SimpleNamespace(is_authenticated=False, is_active=True, pk=pk)) == []
+    assert perimeter.active_habilitations(SimpleNamespace(is_active=True, pk=pk)) == []  # no is_authenticated
+    real = SimpleNamespace(is_authenticated=True, is_active=True, pk=pk)
+    assert [h.role for h in perimeter.active_habilitations(real)] == [Role.SIAO]
+
+
+def test_habilitations_come_with_their_dt_and_departements_in_a_fixed_number_of_queries(demo,
+                                                                                      django_assert_num_queries):
+    agent = Agent.objects.create_user("requetes@demo.test", "x")
+    lyon = demo["dt.lyon"].habilitations.get().dt
+    grant_habilitation(agent=agent, role=Role.DT, dt=lyon, granted_by=demo["admin"], reason="x")
+    grant_habilitation(agent=agent, role=Role.SIAO, granted_by=demo["admin"], reason="x",
+                       departements=Departement.objects.filter(code__in=["75", "92"]))
+    perimeter.forget(agent)
+    with django_assert_num_queries(2):  # habilitations with their DT (joined), départements (prefetched)
+        habs = perimeter.active_habilitations(agent)
+    with django_assert_num_queries(0):
+        assert sorted(str(h.dt) for h in habs if h.dt_id) == [str(lyon)]
+        assert sorted(d.code for h in habs for d in h.departements.all()) == ["75", "92"]
+
+
+def test_departements_of_a_siao_and_a_dt_habilitation_add_up_whatever_their_order(demo):
+    lyon = demo["dt.lyon"].habilitations.get().dt
+    lyon_codes = set(lyon.departements.values_list("code", flat=True))
+    for first_ends, second_ends in ((datetime.date(2027, 12, 31), datetime.date(2027, 6, 30)),
+                                    (datetime.date(2027, 6, 30), datetime.date(2027, 12, 31))):
+        agent = Agent.objects.create_user(f"mixte-{first_ends.month}@demo.test", "x")
+        grant_habilitation(agent=agent, role=Role.SIAO, granted_by=demo["admin"], reason="x",
+                           departements=Departement.objects.filter(code="75"), valid_until=first_ends)
+        grant_habilitation(agent=agent, role=Role.DT, dt=lyon, granted_by=demo["admin"], reason="x",
+                           valid_until=second_ends)
+        assert codes(agent, C.VIEW_MEETINGS) == lyon_codes | {"75"}
+        second = Agent.objects.create_user(f"deux-dt-{first_ends.month}@demo.test", "x")
+        paris = demo["dt.paris"].habilitations.get().dt
+        grant_habilitation(agent=second, role=Role.DT, dt=lyon, granted_by=demo["admin"], reason="x",
+                           valid_until=first_ends)
+        grant_habilitation(agent=second, role=Role.DT, dt=paris, granted_by=demo["admin"], reason="x",
+                           valid_until=second_ends)
+        assert codes(second, C.READ_EXTRACT) == lyon_codes | set(paris.departements.values_list("code", flat=True))
