@@ -3,6 +3,9 @@ import datetime
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.models import Group
+from django.http import HttpResponseRedirect
+from django.urls import reverse
+from django.utils.html import format_html
 from dsfr.models import DsfrConfig
 from django.utils import timezone
 
@@ -98,6 +101,9 @@ class OrganisationAdmin(admin.ModelAdmin):
     search_fields = ("name", "departement__code")
     list_select_related = ("departement", "dt")
 
+    def add_view(self, request, form_url="", extra_context=None):
+        return super().add_view(request, form_url, {"title": "Ajouter une organisation", **(extra_context or {})})
+
 
 class HabilitationInline(admin.TabularInline):
     model = Habilitation
@@ -124,14 +130,32 @@ class AgentAdmin(admin.ModelAdmin):
     list_filter = ("is_active", "habilitations__role", "organisation__kind")
     search_fields = ("email", "first_name", "last_name", "organisation__name")
     list_select_related = ("organisation",)
-    fields = ("email", "first_name", "last_name", "organisation", "is_active", "last_login", "date_joined")
-    readonly_fields = ("last_login", "date_joined")
+    fields = ("email", "first_name", "last_name", "organisation", "is_active", "last_login", "date_joined",
+              "grant_link")
+    readonly_fields = ("last_login", "date_joined", "grant_link")
     autocomplete_fields = ("organisation",)
     inlines = [HabilitationInline]
     form = AgentCreationForm
 
     def get_queryset(self, request):
         return super().get_queryset(request).distinct()
+
+    @admin.display(description="habilitations")
+    def grant_link(self, obj):
+        if obj is None or obj.pk is None:
+            return "Après l’enregistrement, le formulaire d’habilitation s’ouvre pour cet agent."
+        url = reverse("admin:referentiel_habilitation_add") + f"?agent={obj.pk}"
+        return format_html('<a href="{}" id="grant-habilitation">Accorder une habilitation à {}</a>', url, obj.email)
+
+    def add_view(self, request, form_url="", extra_context=None):
+        return super().add_view(request, form_url, {"title": "Ajouter un agent", **(extra_context or {})})
+
+    def response_add(self, request, obj, post_url_continue=None):
+        """Creating an agent and granting the first habilitation is one flow: go straight on to
+        the habilitation form for this agent (unless "add another" was asked)."""
+        if "_addanother" in request.POST or "_popup" in request.POST:
+            return super().response_add(request, obj, post_url_continue)
+        return HttpResponseRedirect(reverse("admin:referentiel_habilitation_add") + f"?agent={obj.pk}")
 
     def save_model(self, request, obj, form, change):
         if not change:
@@ -143,7 +167,8 @@ class AgentAdmin(admin.ModelAdmin):
             messages.info(
                 request,
                 "Compte créé sans mot de passe : l’agent choisit le sien avec « Mot de passe oublié » "
-                "(ou se connecte avec ProConnect si activé). Accordez-lui maintenant une habilitation.",
+                "(ou se connecte avec ProConnect si activé). Accordez-lui maintenant sa première habilitation "
+                "ci-dessous.",
             )
 
     def has_delete_permission(self, request, obj=None):
@@ -212,6 +237,9 @@ class HabilitationAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("departements").distinct()
+
+    def add_view(self, request, form_url="", extra_context=None):
+        return super().add_view(request, form_url, {"title": "Accorder une habilitation", **(extra_context or {})})
 
     @admin.display(description="état")
     def state_display(self, obj):

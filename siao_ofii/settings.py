@@ -36,9 +36,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_otp",
-    "django_otp.plugins.otp_totp",
-    "axes",
-    "django_celery_beat",
+    "siao_ofii.admin_labels.OtpTotpConfig",  # django_otp.plugins.otp_totp, French names
+    "siao_ofii.admin_labels.AxesConfig",  # axes
+    "siao_ofii.admin_labels.PlanningConfig",  # django_celery_beat
     "dsfr",
     "siao_ofii.audit",
     "referentiel",
