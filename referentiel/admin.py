@@ -137,6 +137,9 @@ class AgentAdmin(admin.ModelAdmin):
     inlines = [HabilitationInline]
     form = AgentCreationForm
 
+    class Media:
+        js = ("js/admin_a11y.js",)
+
     def get_queryset(self, request):
         return super().get_queryset(request).distinct()
 
@@ -232,6 +235,9 @@ class HabilitationAdmin(admin.ModelAdmin):
     list_select_related = ("agent", "dt", "granted_by")
     autocomplete_fields = ("agent",)
     filter_horizontal = ("departements",)
+
+    class Media:
+        js = ("js/admin_a11y.js",)
     actions = ["extend_one_year", "revoke"]
     readonly_fields = ("granted_by", "created_at", "revoked_at", "revoked_by", "revocation_reason")
 
