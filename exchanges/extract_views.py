@@ -27,6 +27,7 @@ from siao_ofii.audit.models import AuditAction, AuditEvent
 from siao_ofii.audit.services import record
 
 from . import periods
+from .extracts import francemap
 from .extracts import services
 from .models import Extract, LateSubmission, MonthlyList
 
@@ -104,6 +105,7 @@ def dashboard(request):
         "deadline": periods.deadline(period),
         "months": months,
         "summary": [(services.STATE_LABELS[s], services.STATE_BADGES[s], n) for s, n in summary.items()],
+        "map": francemap.france_map(months) if national else None,
     })
 
 
