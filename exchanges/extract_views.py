@@ -26,6 +26,8 @@ from siao_ofii.audit.models import AuditAction, AuditEvent
 from . import periods
 from .extracts import delivery, services
 from .returns import services as returns_services
+from .extracts import francemap
+from .extracts import services
 from .models import Extract, LateSubmission, MonthlyList
 
 HISTORY_MONTHS = 12
@@ -106,6 +108,7 @@ def dashboard(request):
         "months": months,
         "return_sent": return_sent,
         "summary": [(services.STATE_LABELS[s], services.STATE_BADGES[s], n) for s, n in summary.items()],
+        "map": francemap.france_map(months) if national else None,
     })
 
 

@@ -17,6 +17,7 @@ urlpatterns = [
     path("<int:pk>/ordre-du-jour/ajouter/", views.free_item, name="free_item"),
     path("<int:pk>/compte-rendu.pdf", views.minutes_pdf, name="minutes_pdf"),
     path("<int:pk>/compte-rendu.xlsx", views.minutes_xlsx, name="minutes_xlsx"),
+    path("<int:pk>/invitation.ics", views.ics, name="ics"),
     path("point/<int:item_pk>/suite/", views.outcome, name="outcome"),
     path("point/<int:item_pk>/historique/", views.person_history, name="history"),
 ]

@@ -11,7 +11,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from exchanges import periods
 from referentiel.models import Departement
@@ -29,6 +29,7 @@ from .forms import AgendaCriteriaForm, FreeItemForm, MeetingForm, MonthForm, Out
 from .models import CATEGORY_SHORT_LABELS, AgendaItem, Category, Meeting, MeetingState
 from .services import agenda as agenda_service
 from .services import disclosure
+from .services import invitations
 from .services import minutes as minutes_service
 from .services import scheduling
 
@@ -400,6 +401,18 @@ def minutes_pdf(request, pk):
 
 def minutes_xlsx(request, pk):
     return _minutes(request, pk, "xlsx")
+
+
+@require_GET
+def ics(request, pk):
+    """The invitation as an .ics file, for anyone who sees the commission (nothing nominative
+    about the persons examined is in it)."""
+    meeting = _meeting(request, pk, Capability.VIEW_MEETINGS)
+    method = "CANCEL" if meeting.is_cancelled else "REQUEST"
+    response = HttpResponse(invitations.build_ics(meeting, method), content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = (
+        f'attachment; filename="commission_{meeting.departement.code}_{timezone.localtime(meeting.starts_at):%Y-%m-%d}.ics"')
+    return response
 
 
 def national(request):

@@ -4,6 +4,9 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponseRedirect
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils import timezone
 from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -100,6 +103,9 @@ class OrganisationAdmin(admin.ModelAdmin):
     search_fields = ("name", "departement__code")
     list_select_related = ("departement", "dt")
 
+    def add_view(self, request, form_url="", extra_context=None):
+        return super().add_view(request, form_url, {"title": "Ajouter une organisation", **(extra_context or {})})
+
 
 class HabilitationInline(admin.TabularInline):
     model = Habilitation
@@ -128,12 +134,16 @@ class AgentAdmin(admin.ModelAdmin):
     list_filter = ("is_active", "habilitations__role", "organisation__kind")
     search_fields = ("email", "first_name", "last_name", "organisation__name")
     list_select_related = ("organisation",)
-    fields = ("email", "first_name", "last_name", "organisation", "is_active", "last_login", "date_joined")
-    readonly_fields = ("last_login", "date_joined")
+    fields = ("email", "first_name", "last_name", "organisation", "is_active", "last_login", "date_joined",
+              "grant_link")
+    readonly_fields = ("last_login", "date_joined", "grant_link")
     autocomplete_fields = ("organisation",)
     inlines = [HabilitationInline]
     form = AgentCreationForm
     actions = ["reset_second_factor"]
+
+    class Media:
+        js = ("js/admin_a11y.js",)
 
     def get_queryset(self, request):
         return super().get_queryset(request).distinct()
@@ -147,6 +157,23 @@ class AgentAdmin(admin.ModelAdmin):
             return (*fields, "email")
         return fields
 
+    @admin.display(description="habilitations")
+    def grant_link(self, obj):
+        if obj is None or obj.pk is None:
+            return "Après l’enregistrement, le formulaire d’habilitation s’ouvre pour cet agent."
+        url = reverse("admin:referentiel_habilitation_add") + f"?agent={obj.pk}"
+        return format_html('<a href="{}" id="grant-habilitation">Accorder une habilitation à {}</a>', url, obj.email)
+
+    def add_view(self, request, form_url="", extra_context=None):
+        return super().add_view(request, form_url, {"title": "Ajouter un agent", **(extra_context or {})})
+
+    def response_add(self, request, obj, post_url_continue=None):
+        """Creating an agent and granting the first habilitation is one flow: go straight on to
+        the habilitation form for this agent (unless "add another" was asked)."""
+        if "_addanother" in request.POST or "_popup" in request.POST:
+            return super().response_add(request, obj, post_url_continue)
+        return HttpResponseRedirect(reverse("admin:referentiel_habilitation_add") + f"?agent={obj.pk}")
+
     def save_model(self, request, obj, form, change):
         old_email = Agent.objects.get(pk=obj.pk).email if change else None
         if not change:
@@ -158,7 +185,8 @@ class AgentAdmin(admin.ModelAdmin):
             messages.info(
                 request,
                 "Compte créé sans mot de passe : l’agent choisit le sien avec « Mot de passe oublié » "
-                "(ou se connecte avec ProConnect si activé). Accordez-lui maintenant une habilitation.",
+                "(ou se connecte avec ProConnect si activé). Accordez-lui maintenant sa première habilitation "
+                "ci-dessous.",
             )
 
     @admin.action(description="Réinitialiser le second facteur (l’agent en enregistre un nouveau à sa prochaine "
@@ -305,12 +333,19 @@ class HabilitationAdmin(admin.ModelAdmin):
     list_select_related = ("agent", "dt", "granted_by", "approved_by")
     autocomplete_fields = ("agent",)
     filter_horizontal = ("departements",)
+
+    class Media:
+        js = ("js/admin_a11y.js",)
+
     actions = ["approve", "extend_one_year", "revoke"]
     readonly_fields = ("granted_by", "approved_by", "approved_at", "designated_by", "created_at", "revoked_at",
                        "revoked_by", "revocation_reason")
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("departements").distinct()
+
+    def add_view(self, request, form_url="", extra_context=None):
+        return super().add_view(request, form_url, {"title": "Accorder une habilitation", **(extra_context or {})})
 
     @admin.display(description="état")
     def state_display(self, obj):

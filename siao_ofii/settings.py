@@ -39,9 +39,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "siao_ofii.staticfiles.SiaoStaticFilesConfig",  # django.contrib.staticfiles, leaner collectstatic
     "django_otp",
-    "django_otp.plugins.otp_totp",
-    "axes",
-    "django_celery_beat",
+    "siao_ofii.admin_labels.OtpTotpConfig",  # django_otp.plugins.otp_totp, French names
+    "siao_ofii.admin_labels.AxesConfig",  # axes
+    "siao_ofii.admin_labels.PlanningConfig",  # django_celery_beat
     "dsfr",
     "siao_ofii.audit",
     "siao_ofii.privatefiles",

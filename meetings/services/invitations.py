@@ -50,6 +50,16 @@ def attendees(meeting):
     return sorted(people.items())
 
 
+def organizer_of(meeting):
+    """(email, name) replies go to: the agent who scheduled the commission, never the no-reply
+    sender address (a reply to the invitation would be lost)."""
+    agent = meeting.created_by
+    name = agent.get_full_name() or agent.email
+    if agent.organisation_id:
+        name = f"{name} ({agent.organisation.name})"
+    return agent.email, name
+
+
 def build_ics(meeting, method="REQUEST", recipients=None):
     """The iCalendar file (bytes) for ``meeting``; ``method`` is REQUEST or CANCEL."""
     assert method in ("REQUEST", "CANCEL")
@@ -73,8 +83,9 @@ def build_ics(meeting, method="REQUEST", recipients=None):
         event.add("url", meeting.video_url)
     cancelled = method == "CANCEL" or meeting.state == MeetingState.CANCELLED
     event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
-    organizer = vCalAddress(f"mailto:{settings.DEFAULT_FROM_EMAIL}")
-    organizer.params["cn"] = vText(f"Préfecture — {meeting.departement.name}")
+    email, name = organizer_of(meeting)
+    organizer = vCalAddress(f"mailto:{email}")
+    organizer.params["cn"] = vText(name)
     event.add("organizer", organizer)
     wanted = {e.lower() for e in recipients} if recipients else None
     for email, name in attendees(meeting):
@@ -115,7 +126,7 @@ def _body(meeting, method):
         "Le fichier joint (invitation.ics) met à jour votre agenda.",
         "L’ordre du jour, nominatif, ne figure pas dans ce message : consultez-le dans l’application.",
         "",
-        "Ce message est envoyé automatiquement, merci de ne pas y répondre.",
+        f"Pour répondre ou vous excuser, écrivez à {organizer_of(meeting)[0]}, qui a planifié la commission.",
     ]
     return "\n".join(lines)
 
@@ -132,7 +143,7 @@ def send_invitations(meeting, method="REQUEST", recipients=None):
     body = _body(meeting, method)
     sent = 0
     for email in emails:
-        msg = EmailMessage(subject=subject, body=body, to=[email])
+        msg = EmailMessage(subject=subject, body=body, to=[email], reply_to=[organizer_of(meeting)[0]])
         part = MIMEText(ics.decode("utf-8"), "calendar", "utf-8")
         part.set_param("method", method)
         part.add_header("Content-Disposition", "attachment", filename="invitation.ics")

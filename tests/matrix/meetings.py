@@ -104,6 +104,7 @@ ROUTES = [
           data=lambda ctx: {"text": "Point sur les places CADA", "category": "9", "priority": "0"}),
     Route("meetings:minutes_pdf", expect=view_69(), kwargs=mk),
     Route("meetings:minutes_xlsx", expect=view_69(), kwargs=mk),
+    Route("meetings:ics", expect=view_69(), kwargs=mk),
     Route("meetings:outcome", expect=manage_69(), kwargs=ik),
     Route("meetings:outcome", expect=manage_69(302), kwargs=ik, method="post",
           data=lambda ctx: {"decision": "cph", "state": "open"}),
