@@ -157,8 +157,8 @@ def test_derive_stored_rows_and_report(demo):
         "a": (Movement.PRESENT, 8, True), "b": (Movement.STATUS_CHANGED, 3, False),
         "new": (Movement.NEW, 2, True), "x": (Movement.NEW, 1, False)}
     gone = ListRow.objects.get(monthly_list=previous, identity_key="gone")
-    assert ml.report == {"previous_list_id": previous.pk, "left_count": 1, "left_row_ids": [gone.pk],
-                         "new_count": 2, "ada_count": 2}
+    assert ml.report == {"previous_list_id": previous.pk, "previous_row_count": 3, "left_count": 1,
+                         "left_row_ids": [gone.pk], "new_count": 2, "ada_count": 2}
 
 
 def test_derive_without_previous_validated_list(demo):
@@ -170,8 +170,8 @@ def test_derive_without_previous_validated_list(demo):
     ml = _stored(demo, "2026-11", [("a", Status.DA, D(2026, 9, 1))], ListState.DRAFT)
     assert previous_validated_list(ml) is None and previous_index(None) == {}
     derive(ml)
-    assert ml.report == {"previous_list_id": None, "left_count": 0, "left_row_ids": [], "new_count": 1,
-                         "ada_count": 1}
+    assert ml.report == {"previous_list_id": None, "previous_row_count": None, "left_count": 0,
+                         "left_row_ids": [], "new_count": 1, "ada_count": 1}
     assert ml.rows.get().continuous_months == 3
 
 

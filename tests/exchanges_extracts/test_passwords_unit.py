@@ -66,11 +66,18 @@ def test_sha256_of_reads_the_whole_file_in_chunks(tmp_path):
     assert sha256_of(path, chunk=7) == hashlib.sha256(data).hexdigest()
 
 
-def test_built_archive_file_mode_size_and_no_leftovers(tmp_path):
-    dest = tmp_path / "extracts" / "2026-11" / "SIAO_069_2026-11_v1.zip"
-    built = build_archive(dest, "SIAO_069_2026-11_v1", [], "Abcd-Efgh-Jkmn-Pqrs-Tuvw")
-    assert built.path == dest and built.row_count == 0
-    assert stat.S_IMODE(dest.stat().st_mode) == 0o640
+def test_built_archive_file_mode_size_and_no_leftovers(tmp_path, settings):
+    from exchanges.extracts.writers import columns
+    from siao_ofii.privatefiles.storage import PrivateFileSystemStorage
+
+    settings.PRIVATE_STORAGE_ROOT = tmp_path / "node"  # this node's scratch folder: tmp/
+    storage = PrivateFileSystemStorage(location=tmp_path / "shared")
+    built = build_archive(storage, "extracts/2026-11/SIAO_069_2026-11_v1.zip", "SIAO_069_2026-11_v1", [],
+                          "Abcd-Efgh-Jkmn-Pqrs-Tuvw", cols=columns(False), to_values=list)
+    dest = tmp_path / "shared" / "extracts" / "2026-11" / "SIAO_069_2026-11_v1.zip"
+    assert built.name == "extracts/2026-11/SIAO_069_2026-11_v1.zip" and built.row_count == 0
+    assert stat.S_IMODE(dest.stat().st_mode) == 0o600  # personal data: owner only
     assert built.size == dest.stat().st_size
     assert built.sha256 == hashlib.sha256(dest.read_bytes()).hexdigest()
     assert [p.name for p in dest.parent.iterdir()] == ["SIAO_069_2026-11_v1.zip"]
+    assert list((tmp_path / "node" / "tmp").iterdir()) == []  # the build folder is gone

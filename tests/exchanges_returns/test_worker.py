@@ -5,6 +5,7 @@ import time
 
 import pytest
 
+from siao_ofii.privatefiles.storage import private_storage
 from exchanges.models import ReturnArchive, ReturnFile
 from exchanges.returns import services
 from referentiel.models import Departement
@@ -31,5 +32,5 @@ def test_real_worker_processes_the_file_and_builds_the_archive(celery_worker_on_
     assert "exchanges.returns.process_return_file" in worker_log and "exchanges.returns.build_return_archive" in worker_log
     rf = ReturnFile.objects.get(pk=rf.pk)
     assert (rf.state, rf.row_count, rf.progress, rf.source_path) == ("stored", 4, 100, "")
-    assert archive.row_count == 4 and archive.absolute_path.exists()
+    assert archive.row_count == 4 and private_storage().exists(archive.file_path)
     assert archive.reveal_password() not in worker_log

@@ -51,6 +51,7 @@ def test_list_rows_purged_by_the_daily_task_when_the_month_ends_paris_time(demo,
     assert ListRow.objects.filter(monthly_list=old).count() == 2
     time_machine.move_to(datetime.datetime(2026, 11, 30, 23, 0, 1, tzinfo=datetime.UTC), tick=False)  # 00:00:01 Paris
     result = purge_retention.delay().get()
-    assert result == {"before_period": "2024-12", "archives": 0, "rows": 2, "abandoned_uploads": 0}
+    assert result == {"before_period": "2024-12", "archives": 0, "rows": 2, "abandoned_uploads": 0,
+                      "return_archives": 0, "return_rows": 0}
     assert not ListRow.objects.filter(monthly_list=old).exists()
     assert ListRow.objects.filter(monthly_list=kept).count() == 3

@@ -194,9 +194,9 @@ def stack(tmp_path_factory):
 
     app_port, https_port, http_port = _free_port(), _free_port(), _free_port()
     private = tmp / "private"
-    # A fresh private volume. (Its tmp/ is made here until the application creates it itself,
-    # issue 9 item 1: Django's files.E001 check stops migrate otherwise.)
-    (private / "tmp").mkdir(parents=True)
+    # A fresh, empty private volume: the application creates its folders at start-up
+    # (siao_ofii/apps.py), before Django's files.E001 check would stop migrate.
+    assert not private.exists()
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("DJANGO_", "CELERY_", "DEMO_", "SECURE_")) and k not in ("DEBUG", "REDIS_URL")}
     env.update({

@@ -203,9 +203,11 @@ def test_only_an_authenticated_active_user_object_has_habilitations(demo):
 
 def test_habilitations_come_with_their_dt_and_departements_in_a_fixed_number_of_queries(demo,
                                                                                       django_assert_num_queries):
+    # DT habilitations as installation grants (granted_by=None): one administrator's DT grant
+    # waits for headquarters' approval (R744-47), tested in tests/trust.
     agent = Agent.objects.create_user("requetes@demo.test", "x")
     lyon = demo["dt.lyon"].habilitations.get().dt
-    grant_habilitation(agent=agent, role=Role.DT, dt=lyon, granted_by=demo["admin"], reason="x")
+    grant_habilitation(agent=agent, role=Role.DT, dt=lyon, granted_by=None, reason="x")
     grant_habilitation(agent=agent, role=Role.SIAO, granted_by=demo["admin"], reason="x",
                        departements=Departement.objects.filter(code__in=["75", "92"]))
     perimeter.forget(agent)
@@ -224,13 +226,13 @@ def test_departements_of_a_siao_and_a_dt_habilitation_add_up_whatever_their_orde
         agent = Agent.objects.create_user(f"mixte-{first_ends.month}@demo.test", "x")
         grant_habilitation(agent=agent, role=Role.SIAO, granted_by=demo["admin"], reason="x",
                            departements=Departement.objects.filter(code="75"), valid_until=first_ends)
-        grant_habilitation(agent=agent, role=Role.DT, dt=lyon, granted_by=demo["admin"], reason="x",
+        grant_habilitation(agent=agent, role=Role.DT, dt=lyon, granted_by=None, reason="x",
                            valid_until=second_ends)
         assert codes(agent, C.VIEW_MEETINGS) == lyon_codes | {"75"}
         second = Agent.objects.create_user(f"deux-dt-{first_ends.month}@demo.test", "x")
         paris = demo["dt.paris"].habilitations.get().dt
-        grant_habilitation(agent=second, role=Role.DT, dt=lyon, granted_by=demo["admin"], reason="x",
+        grant_habilitation(agent=second, role=Role.DT, dt=lyon, granted_by=None, reason="x",
                            valid_until=first_ends)
-        grant_habilitation(agent=second, role=Role.DT, dt=paris, granted_by=demo["admin"], reason="x",
+        grant_habilitation(agent=second, role=Role.DT, dt=paris, granted_by=None, reason="x",
                            valid_until=second_ends)
         assert codes(second, C.READ_EXTRACT) == lyon_codes | set(paris.departements.values_list("code", flat=True))
