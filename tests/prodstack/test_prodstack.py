@@ -348,7 +348,9 @@ def test_production_stack_end_to_end(stack, browser, tmp_path):
     page.click("button:has-text('Déposer et analyser')")
     page.wait_for_selector("#error-count", timeout=60_000)
     assert page.text_content("#error-count").strip() == "0"
-    page.click("#validate-form button")
+    page.click("#validate-action")  # the recap (rows, recipients, what happens next)…
+    page.wait_for_selector("#validate-recap")
+    page.click("#validate-form button")  # … then the validation itself
     page.wait_for_selector("#list-state")
     assert "Validée" in page.text_content("#list-state")
     _screenshot(page, "siao_validated")
