@@ -20,8 +20,9 @@ from tests.helpers import FROZEN_NOW, DemoAccounts
 from tests.workers import celery_worker_on_redis, celery_worker_options  # noqa: F401 (real-worker tests)
 
 # Tests that talk to another process keep the real clock: the browser (cookie expiry, its own
-# timers) and the real Celery worker (task ETA/expiry computed by the worker on its own clock).
-REAL_CLOCK_MARKERS = ("browser", "worker")
+# timers), the real Celery worker (task ETA/expiry computed by the worker on its own clock), the
+# production stack (TOTP codes checked by gunicorn on its clock) and the fresh-clone demo.
+REAL_CLOCK_MARKERS = ("browser", "worker", "prodstack", "freshclone")
 
 # `make mutation` runs each mutant against the property tests: fewer, reproducible examples.
 hypothesis_settings.register_profile("mutation", max_examples=25, derandomize=True, deadline=None)
