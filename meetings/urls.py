@@ -15,8 +15,10 @@ urlpatterns = [
     path("<int:pk>/ordre-du-jour/", views.agenda, name="agenda"),
     path("<int:pk>/ordre-du-jour/generer/", views.agenda_build, name="agenda_build"),
     path("<int:pk>/ordre-du-jour/ajouter/", views.free_item, name="free_item"),
-    path("<int:pk>/compte-rendu.pdf", views.minutes_pdf, name="minutes_pdf"),
-    path("<int:pk>/compte-rendu.xlsx", views.minutes_xlsx, name="minutes_xlsx"),
+    path("<int:pk>/compte-rendu/<str:fmt>/", views.minutes_request, name="minutes_request"),
+    path("compte-rendu/<int:pk>/", views.minutes_document, name="minutes_document"),
+    path("compte-rendu/<int:pk>/etat/", views.minutes_status, name="minutes_status"),
+    path("compte-rendu/<int:pk>/fichier/", views.minutes_download, name="minutes_download"),
     path("point/<int:item_pk>/suite/", views.outcome, name="outcome"),
     path("point/<int:item_pk>/historique/", views.person_history, name="history"),
 ]
