@@ -263,3 +263,46 @@ class Outcome(models.Model):
 
     def __str__(self):
         return f"Suite {self.pk} — {self.get_decision_display()} ({self.get_state_display()})"
+
+
+class MinutesFormat(models.TextChoices):
+    PDF = "pdf", "PDF"
+    XLSX = "xlsx", "tableur XLSX"
+
+
+class MinutesState(models.TextChoices):
+    PENDING = "pending", "En cours de production"
+    READY = "ready", "Prêt"
+    FAILED = "failed", "Échec"
+
+
+class MinutesDocumentQuerySet(PerimeterQuerySet, models.QuerySet):
+    perimeter_lookup = "meeting__departement"
+
+
+class MinutesDocument(models.Model):
+    """The minutes of a commission as one agent asked for them, built by a Celery task (issue
+    15: never in the request) and kept in the private storage. The content depends on the
+    reader (nominative or counts only, minimised for prefecture staff: services/disclosure.py),
+    so a document is served to the agent who asked for it only, after the perimeter is checked
+    again; ``nominative`` and ``list_details`` record what it holds."""
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="minutes_documents")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    format = models.CharField("format", max_length=4, choices=MinutesFormat.choices)
+    state = models.CharField("état", max_length=10, choices=MinutesState.choices, default=MinutesState.PENDING)
+    progress = models.PositiveSmallIntegerField("progression (%)", default=0)
+    nominative = models.BooleanField(default=False)
+    list_details = models.BooleanField(default=False)
+    file_path = models.CharField(max_length=255, blank=True)
+    requested_at = models.DateTimeField(auto_now_add=True)
+    built_at = models.DateTimeField(null=True, blank=True)
+
+    objects = MinutesDocumentQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "compte rendu produit"
+        verbose_name_plural = "comptes rendus produits"
+
+    def __str__(self):
+        return f"Compte rendu {self.format} de la commission {self.meeting_id} ({self.get_state_display()})"

@@ -15,3 +15,11 @@ def purge_expired_meeting_data():
     from .services.retention import purge_expired
 
     return purge_expired()
+
+
+@shared_task
+def build_minutes(document_id):
+    """The minutes (PDF or XLSX) of a commission, with progress (issue 15: never in the request)."""
+    from .services.minutes import build_document
+
+    build_document(document_id)

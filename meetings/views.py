@@ -7,7 +7,7 @@ from dataclasses import asdict
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
-from django.http import HttpResponse
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -24,9 +24,19 @@ from referentiel.perimeter import (
 )
 from siao_ofii.audit.models import AuditAction
 from siao_ofii.audit.services import record
+from siao_ofii.privatefiles.storage import private_storage
 
 from .forms import AgendaCriteriaForm, FreeItemForm, MeetingForm, MonthForm, OutcomeForm
-from .models import CATEGORY_SHORT_LABELS, AgendaItem, Category, Meeting, MeetingState
+from .models import (
+    CATEGORY_SHORT_LABELS,
+    AgendaItem,
+    Category,
+    Meeting,
+    MeetingState,
+    MinutesDocument,
+    MinutesFormat,
+    MinutesState,
+)
 from .services import agenda as agenda_service
 from .services import disclosure
 from .services import invitations
@@ -376,31 +386,66 @@ def person_history(request, item_pk):
     })
 
 
-def _minutes(request, pk, fmt):
+@require_POST
+def minutes_request(request, pk, fmt):
+    """Ask for the minutes: built by a Celery task (issue 15), the next page shows the progress."""
+    if fmt not in MinutesFormat.values:
+        raise Http404("Format inconnu.")
     meeting = _meeting(request, pk, Capability.VIEW_MEETINGS)
-    if fmt == "pdf":
-        content = minutes_service.minutes_pdf(request.user, meeting)
-        ctype = "application/pdf"
-    else:
-        content = minutes_service.minutes_xlsx(request.user, meeting)
-        ctype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    doc = minutes_service.request_document(request.user, meeting, fmt)
+    return redirect("meetings:minutes_document", doc.pk)
+
+
+def _minutes_document(request, pk):
+    """A minutes document of the requesting agent only (its content follows their rights),
+    inside their perimeter, and only while they may still read what it holds."""
+    _require(request, Capability.VIEW_MEETINGS)
+    qs = MinutesDocument.objects.select_related("meeting__departement").filter(requested_by=request.user)
+    doc = get_in_perimeter_or_404(request, qs, Capability.VIEW_MEETINGS, pk=pk)
+    departement = doc.meeting.departement
+    if (doc.nominative and not minutes_service.may_read_nominative(request.user, doc.meeting)) or (
+        doc.list_details and not disclosure.may_use_list(request.user, departement)
+    ):
+        raise Http404("Compte rendu introuvable.")
+    return doc
+
+
+@require_GET
+def minutes_document(request, pk):
+    doc = _minutes_document(request, pk)
+    return render(request, "meetings/minutes_document.html", {
+        "title": "Compte rendu de la commission", "doc": doc, "meeting": doc.meeting,
+        "local_start": timezone.localtime(doc.meeting.starts_at),
+    })
+
+
+@require_GET
+def minutes_status(request, pk):
+    doc = _minutes_document(request, pk)
+    done = doc.state != MinutesState.PENDING
+    return JsonResponse({
+        "state": doc.state, "state_label": doc.get_state_display(), "progress": 100 if done else doc.progress,
+        "done": done, "next": reverse("meetings:minutes_document", args=[doc.pk]) if done else None,
+    })
+
+
+@require_GET
+def minutes_download(request, pk):
+    doc = _minutes_document(request, pk)
+    if doc.state != MinutesState.READY:
+        return redirect("meetings:minutes_document", doc.pk)
+    meeting = doc.meeting
     record(AuditAction.DOWNLOAD, request=request, obj=meeting, departement=meeting.departement,
-           document="minutes", format=fmt, nominative=minutes_service.may_read_nominative(request.user, meeting))
+           document="minutes", format=doc.format, nominative=doc.nominative)
     local = timezone.localtime(meeting.starts_at)
-    response = HttpResponse(content, content_type=ctype)
-    response["Content-Disposition"] = (
-        f'attachment; filename="compte-rendu-commission-{meeting.departement.code}-{local:%Y-%m-%d}.{fmt}"'
+    ctype = ("application/pdf" if doc.format == MinutesFormat.PDF
+             else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response = FileResponse(
+        private_storage().open(doc.file_path), as_attachment=True, content_type=ctype,
+        filename=f"compte-rendu-commission-{meeting.departement.code}-{local:%Y-%m-%d}.{doc.format}",
     )
     response["Cache-Control"] = "no-store"
     return response
-
-
-def minutes_pdf(request, pk):
-    return _minutes(request, pk, "pdf")
-
-
-def minutes_xlsx(request, pk):
-    return _minutes(request, pk, "xlsx")
 
 
 @require_GET

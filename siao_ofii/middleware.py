@@ -5,6 +5,34 @@ from django.contrib.auth.views import redirect_to_login
 from django.utils import timezone
 
 SESSION_STARTED_KEY = "_auth_started_at"
+SESSION_REFRESHED_KEY = "_idle_refreshed_at"
+# The idle expiry is pushed back at most once per this many seconds (issue 15, goal 3).
+SESSION_REFRESH_SECONDS = 60
+
+
+class IdleSessionRefreshMiddleware:
+    """The idle expiry without a database write on every request (issue 15: a GET writes
+    nothing). Django's SESSION_SAVE_EVERY_REQUEST saved the session (an UPDATE) on each
+    request; here a session already loaded by the request is marked modified, hence saved with
+    a new expiry of SESSION_COOKIE_AGE, only when its last refresh is at least
+    SESSION_REFRESH_SECONDS old. A session therefore expires between SESSION_IDLE_TIMEOUT_MINUTES
+    minus one minute and SESSION_IDLE_TIMEOUT_MINUTES after the last request. Login stamps the
+    refresh (siao_ofii.audit.signals), so the requests of the first minute write nothing.
+
+    Placed right after SessionMiddleware: its response phase runs before the session is saved.
+    A session the request did not load (health endpoint, static files) is left unread."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        session = getattr(request, "session", None)
+        if session is not None and session.accessed and not session.modified and not session.is_empty():
+            now = timezone.now().timestamp()
+            if now - session.get(SESSION_REFRESHED_KEY, 0) >= SESSION_REFRESH_SECONDS:
+                session[SESSION_REFRESHED_KEY] = now
+        return response
 
 
 class AbsoluteSessionLifetimeMiddleware:

@@ -58,6 +58,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The idle expiry, refreshed at most once a minute (no write on every GET, issue 15).
+    "siao_ofii.middleware.IdleSessionRefreshMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -116,11 +118,13 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-# Sessions: idle expiry (the cookie is renewed on every request), closed with the browser.
+# Sessions: idle expiry (the server-side expiry is pushed back at most once a minute by
+# siao_ofii.middleware.IdleSessionRefreshMiddleware, so that a GET writes nothing), closed
+# with the browser.
 SESSION_IDLE_TIMEOUT_MINUTES = env.int("SESSION_IDLE_TIMEOUT_MINUTES", default=30)
 SESSION_COOKIE_AGE = SESSION_IDLE_TIMEOUT_MINUTES * 60
 CSRF_FAILURE_VIEW = "siao_ofii.errors.csrf_failure"
-SESSION_SAVE_EVERY_REQUEST = True
+SESSION_SAVE_EVERY_REQUEST = False
 # And re-authentication at least every SESSION_ABSOLUTE_HOURS, however active the session
 # (siao_ofii.middleware.AbsoluteSessionLifetimeMiddleware).
 SESSION_ABSOLUTE_HOURS = env.int("SESSION_ABSOLUTE_HOURS", default=12)

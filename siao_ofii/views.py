@@ -1,15 +1,19 @@
 """Cross-cutting pages: home per role, public information pages, second factor."""
 
 import base64
+import time
 
 import segno
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.http import Http404, HttpResponse
+from django.db.models import prefetch_related_objects
 from django.shortcuts import redirect, render
+from django.utils.crypto import salted_hmac
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 from django_otp import login as otp_login
+from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from referentiel.middleware import habilitation_exempt, public
@@ -34,6 +38,7 @@ class AgentPasswordResetConfirmView(auth_views.PasswordResetConfirmView):
 def home(request):
     user = request.user
     habilitations = active_habilitations(user)
+    prefetch_related_objects(habilitations, "departements")  # their perimeter is shown
     sections = {}
     for cap in (Capability.SUBMIT_LIST, Capability.READ_EXTRACT, Capability.UPLOAD_REVERSE_FLOW,
                 Capability.READ_REVERSE_FLOW, Capability.VIEW_MEETINGS):
@@ -92,6 +97,31 @@ def _safe_next(request, default="/"):
     return default
 
 
+def _pending_totp_device(user):
+    """The TOTP device an agent is enrolling, unsaved. Its secret is derived from the server
+    secret (SECRET_KEY), the agent's password hash (randomly salted) and last login, so that the
+    page can be shown again (GET) and the code checked (POST) without storing anything before
+    the code is right; a new login gives a new secret. Once confirmed, the secret is stored
+    like any TOTP secret (and hidden in the administration)."""
+    key = salted_hmac(
+        "siao_ofii.second_factor.enrolment",
+        f"{user.pk}:{user.password}:{user.last_login.isoformat() if user.last_login else ''}",
+        algorithm="sha256",
+    ).digest()[:20]
+    return TOTPDevice(user=user, name="Application d’authentification", key=key.hex(), confirmed=True)
+
+
+def _pending_token_valid(device, token):
+    """The code of an unsaved device (django_otp's verify_token saves the device, even on a
+    wrong code). No throttling is needed here: whoever sees this page sees the secret."""
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    totp.time = time.time()
+    if totp.verify(int(token), device.tolerance):
+        device.last_t = totp.t()
+        return True
+    return False
+
+
 @habilitation_exempt
 @require_http_methods(["GET", "POST"])
 def second_factor(request):
@@ -103,17 +133,21 @@ def second_factor(request):
     device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
     enrolling = device is None
     if enrolling:
-        device = TOTPDevice.objects.filter(user=user, confirmed=False).first() or TOTPDevice.objects.create(
-            user=user, name="Application d’authentification", confirmed=False
-        )
+        # Not stored before the agent proves the application holds it: a GET writes nothing
+        # (issue 15), so the pending secret is derived, not saved (see _pending_totp_device).
+        device = _pending_totp_device(user)
     error = None
     if request.method == "POST":
         token = "".join(ch for ch in request.POST.get("token", "") if ch.isdigit())
-        if token and device.verify_token(token):
-            if enrolling:
-                device.confirmed = True
-                device.save(update_fields=["confirmed"])
+        if enrolling:
+            if token and _pending_token_valid(device, token):
+                device.save()
+                # Devices left unconfirmed by the previous enrolment (created on GET before).
+                TOTPDevice.objects.filter(user=user, confirmed=False).delete()
                 record(AuditAction.OTP_ENROLLED, request=request)
+                otp_login(request, device)
+                return redirect(nxt)
+        elif token and device.verify_token(token):
             otp_login(request, device)
             return redirect(nxt)
         record(AuditAction.OTP_FAILURE, request=request)

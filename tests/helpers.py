@@ -133,3 +133,18 @@ def backdate_stored(name, when):
         assert StoredFile.objects.filter(name=name).update(modified_at=when) == 1
     else:
         os.utime(storage.path(name), (when.timestamp(), when.timestamp()))
+
+
+def fetch_minutes(client, meeting, fmt):
+    """Ask for the minutes of ``meeting`` as the client's agent, run the build (the Celery task,
+    queued after the commit) and download the result: the response of the download."""
+    from django.test import TestCase
+    from django.urls import resolve, reverse
+
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        response = client.post(reverse("meetings:minutes_request", args=[meeting.pk, fmt]))
+    assert response.status_code == 302, response.status_code
+    pk = resolve(response["Location"]).kwargs["pk"]
+    page = client.get(response["Location"])
+    assert page.status_code == 200 and page.context["doc"].state == "ready", page.context["doc"].state
+    return client.get(reverse("meetings:minutes_download", args=[pk]))

@@ -12,9 +12,12 @@ def on_login(sender, request, user, **kwargs):
         # Start of the absolute session lifetime (siao_ofii.middleware.AbsoluteSessionLifetimeMiddleware).
         from django.utils import timezone
 
-        from siao_ofii.middleware import SESSION_STARTED_KEY
+        from siao_ofii.middleware import SESSION_REFRESHED_KEY, SESSION_STARTED_KEY
 
-        request.session[SESSION_STARTED_KEY] = timezone.now().timestamp()
+        now = timezone.now().timestamp()
+        request.session[SESSION_STARTED_KEY] = now
+        # The login saves the session: its idle expiry is fresh (IdleSessionRefreshMiddleware).
+        request.session[SESSION_REFRESHED_KEY] = now
 
 
 @receiver(user_logged_out)

@@ -58,7 +58,23 @@ def context(demo):
     item = AgendaItem.objects.create(meeting=meeting, identity_key=row.identity_key, list_row=row,
                                      on_current_list=True, category=Category.ASYLUM_SEEKER)
     record_outcome(demo["dt.lyon"], item, decision=Decision.DNA)
-    return {"meeting": meeting, "item": item, "row": ListRow.objects.filter(monthly_list=ml).last()}
+    # Minutes built for DT Lyon: served to that agent only (the content follows the reader's rights).
+    from meetings.services.minutes import build_document, request_document
+
+    minutes = build_document(request_document(demo["dt.lyon"], meeting, "xlsx").pk)
+    return {"meeting": meeting, "item": item, "row": ListRow.objects.filter(monthly_list=ml).last(),
+            "minutes": minutes}
+
+
+def own_minutes(status=200):
+    """Only the agent who asked for the minutes (dt.lyon) gets them; other readers: 404."""
+    expect = only(VIEWERS, allowed_status=NOT_FOUND)
+    expect["dt.lyon"] = status
+    return expect
+
+
+def dk(ctx):
+    return {"pk": ctx["minutes"].pk}
 
 
 def mk(ctx):
@@ -102,8 +118,11 @@ ROUTES = [
     Route("meetings:free_item", expect=manage_69(), kwargs=mk),
     Route("meetings:free_item", expect=manage_69(302), kwargs=mk, method="post",
           data=lambda ctx: {"text": "Point sur les places CADA", "category": "9", "priority": "0"}),
-    Route("meetings:minutes_pdf", expect=view_69(), kwargs=mk),
-    Route("meetings:minutes_xlsx", expect=view_69(), kwargs=mk),
+    *[Route("meetings:minutes_request", expect=view_69(302), method="post",
+            kwargs=lambda ctx, fmt=fmt: {"pk": ctx["meeting"].pk, "fmt": fmt}) for fmt in ("pdf", "xlsx")],
+    Route("meetings:minutes_document", expect=own_minutes(), kwargs=dk),
+    Route("meetings:minutes_status", expect=own_minutes(), kwargs=dk),
+    Route("meetings:minutes_download", expect=own_minutes(), kwargs=dk),
     Route("meetings:ics", expect=view_69(), kwargs=mk),
     Route("meetings:outcome", expect=manage_69(), kwargs=ik),
     Route("meetings:outcome", expect=manage_69(302), kwargs=ik, method="post",

@@ -17,7 +17,7 @@ from pypdf import PdfReader
 from exchanges.models import ListRow, Movement
 from meetings.models import Decision
 from meetings.services.agenda import EVERYONE, build_agenda, record_outcome
-from tests.helpers import login
+from tests.helpers import fetch_minutes, login
 
 # make_list: birth dates from 1990-01-01, entry date 2026-10-01, statuses DA, Réfugié, PS.
 LIST_ONLY_MARKERS = ["01/01/1990", "02/01/1990", "1990", "01/10/2026", r"\bADA\b", "Réfugié", "Protection subsidiaire",
@@ -103,10 +103,10 @@ def _pages(client, meeting):
         response = client.get(reverse(name, args=args))
         assert response.status_code == 200, name
         out[name] = response.content.decode()
-    pdf = client.get(reverse("meetings:minutes_pdf", args=[meeting.pk]))
-    out["pdf"] = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages)
-    xlsx = client.get(reverse("meetings:minutes_xlsx", args=[meeting.pk]))
-    wb = load_workbook(io.BytesIO(xlsx.content))
+    pdf = fetch_minutes(client, meeting, "pdf")
+    out["pdf"] = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(b"".join(pdf.streaming_content))).pages)
+    xlsx = fetch_minutes(client, meeting, "xlsx")
+    wb = load_workbook(io.BytesIO(b"".join(xlsx.streaming_content)))
     out["xlsx"] = "\n".join(str(c.value) for ws in wb.worksheets for r in ws.iter_rows() for c in r if c.value is not None)
     return out
 

@@ -8,7 +8,7 @@ from meetings.services.agenda import EVERYONE, build_agenda, record_outcome
 from referentiel.models import Agent, Departement, Organisation
 from siao_ofii.audit.models import AuditAction, AuditEvent
 from tests.factories import make_list
-from tests.helpers import assert_constant_queries, login
+from tests.helpers import assert_constant_queries, fetch_minutes, login
 
 from .conftest import aware
 
@@ -96,8 +96,10 @@ def test_other_departement_sees_nothing(client, demo, make_meeting, validated_li
         client.logout()
         login(client, demo[name])
         for url in (reverse("meetings:detail", args=[meeting.pk]), reverse("meetings:agenda", args=[meeting.pk]),
-                    reverse("meetings:minutes_pdf", args=[meeting.pk]), reverse("meetings:history", args=[item.pk])):
+                    reverse("meetings:history", args=[item.pk])):
             assert client.get(url).status_code == 404, (name, url)
+        url = reverse("meetings:minutes_request", args=[meeting.pk, "pdf"])
+        assert client.post(url).status_code == 404, (name, url)
         body = client.get(reverse("meetings:index") + "?mois=2026-11").content.decode()
         assert reverse("meetings:detail", args=[meeting.pk]) not in body
     assert AuditEvent.objects.filter(action=AuditAction.PERIMETER_DENIED, actor=demo["dt.paris"]).count() == 4
@@ -147,11 +149,11 @@ def test_record_outcome_through_the_page(client, demo, make_meeting, validated_l
 def test_minutes_download_audited(client, demo, make_meeting, validated_list):
     meeting = _agenda_setup(demo, make_meeting, validated_list)
     login(client, demo["siao.69"])
-    response = client.get(reverse("meetings:minutes_pdf", args=[meeting.pk]))
-    assert response.status_code == 200 and response.content.startswith(b"%PDF")
+    response = fetch_minutes(client, meeting, "pdf")
+    assert response.status_code == 200 and b"".join(response.streaming_content).startswith(b"%PDF")
     assert response["Content-Disposition"].startswith('attachment; filename="compte-rendu-commission-69-2026-11-17.pdf"')
-    response = client.get(reverse("meetings:minutes_xlsx", args=[meeting.pk]))
-    assert response.content[:2] == b"PK"
+    response = fetch_minutes(client, meeting, "xlsx")
+    assert b"".join(response.streaming_content)[:2] == b"PK"
     events = AuditEvent.objects.filter(action=AuditAction.DOWNLOAD, actor=demo["siao.69"])
     assert sorted(e.details["format"] for e in events) == ["pdf", "xlsx"]
 
