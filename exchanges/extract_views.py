@@ -24,10 +24,8 @@ from referentiel.perimeter import (
 from siao_ofii.audit.models import AuditAction, AuditEvent
 
 from . import periods
-from .extracts import delivery, services
+from .extracts import delivery, francemap, services
 from .returns import services as returns_services
-from .extracts import francemap
-from .extracts import services
 from .models import Extract, LateSubmission, MonthlyList
 
 HISTORY_MONTHS = 12

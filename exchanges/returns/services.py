@@ -17,11 +17,9 @@ import gc
 import hashlib
 import logging
 import time
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from django.conf import settings
 from django.db import DatabaseError, transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -32,12 +30,12 @@ from exchanges.extracts.archive import base_name, build_archive
 from exchanges.extracts.passwords import generate_password
 from exchanges.extracts.writers import Column
 from exchanges.models import ReturnArchive, ReturnFile, ReturnRow, ReturnState
-from exchanges.services.reading import FileRejected, read_table, sniff_format
+from exchanges.services.reading import FileRejected, read_table
 from exchanges.services.validation import raw_cells
-from exchanges.services.workflow import UPLOADS_DIR, _consume, upload_name
+from exchanges.services.workflow import _consume, store_upload, upload_name
 from siao_ofii.audit.models import AuditAction
 from siao_ofii.audit.services import record
-from siao_ofii.privatefiles.crypto import open_encrypted, save_encrypted
+from siao_ofii.privatefiles.crypto import open_encrypted
 from siao_ofii.privatefiles.storage import private_storage
 
 from .columns import FIELD_NAMES, FIELDS, LABELS, match_headers
@@ -71,12 +69,7 @@ def _next_version(departement, period):
 
 def receive_upload(departement, period, data, *, name, user, request=None, run=True):
     """Keep the file outside the URL space and queue its processing. Raises FileRejected."""
-    if len(data) > settings.UPLOAD_MAX_BYTES:
-        raise FileRejected(f"Le fichier dépasse la taille maximale ({settings.UPLOAD_MAX_BYTES // (1024 * 1024)} Mo).")
-    fmt = sniff_format(data)
-    # Same place as the monthly list's uploads: shared by every node, encrypted at rest.
-    stored = save_encrypted(upload_name(f"{uuid.uuid4().hex}.{fmt}"), data)
-    filename = stored[len(UPLOADS_DIR) + 1:]
+    filename, fmt = store_upload(data)  # the monthly list's checks and encrypted private storage
     with transaction.atomic():
         rf = ReturnFile.objects.create(
             departement=departement, period=period, version=_next_version(departement, period),

@@ -90,16 +90,23 @@ def _next_version(departement, period):
     return (top or 0) + 1
 
 
-def receive_upload(departement, period, data, *, name, user, request=None, run=True):
-    """Store an uploaded file and queue its processing. Raises FileRejected (nothing stored)."""
+def store_upload(data):
+    """What every uploaded file goes through (the monthly list, the return flow): the size
+    limit, the format read from the content, then the file kept encrypted in the private
+    storage (shared by every node) until it has been processed. Returns ``(source_path,
+    format)``. Raises FileRejected: nothing stored."""
     if len(data) > settings.UPLOAD_MAX_BYTES:
         raise FileRejected(
             f"Le fichier dépasse la taille maximale ({settings.UPLOAD_MAX_BYTES // (1024 * 1024)} Mo)."
         )
     fmt = sniff_format(data)
-    # Shared by every node (STORAGES["private"]) and encrypted at rest until processed.
     stored = save_encrypted(upload_name(f"{uuid.uuid4().hex}.{fmt}"), data)
-    filename = stored[len(UPLOADS_DIR) + 1:]
+    return stored[len(UPLOADS_DIR) + 1:], fmt
+
+
+def receive_upload(departement, period, data, *, name, user, request=None, run=True):
+    """Store an uploaded file and queue its processing. Raises FileRejected (nothing stored)."""
+    filename, fmt = store_upload(data)
     with transaction.atomic():
         ml = MonthlyList.objects.create(
             departement=departement, period=period, version=_next_version(departement, period),

@@ -7,7 +7,6 @@ the persons examined is ever put in an invitation.
 
 import datetime
 
-from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import transaction
 from django.utils import timezone
