@@ -50,7 +50,7 @@ class ApiView(APIView):
         record(AuditAction.API_CALL, request=request, actor=client.agent if client else None,
                client=client.name if client else None,
                token_id=client.token_id if client else (getattr(request, "_api_token_id", "") or None),
-               method=request.method, path=request.path[:500], status=response.status_code,
+               method=request.method, path=request.path[:500].replace("\x00", "\ufffd"), status=response.status_code,
                scope=str(self.scope) if self.scope else None,
                replayed=True if response.get("Idempotent-Replayed") else None)
         return response

@@ -1,7 +1,9 @@
 """The integrators' page (issue 14, point 5): public, no personal data."""
 
 from django.conf import settings
+from django.http import JsonResponse
 from django.shortcuts import render
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
 from exchanges.services.parsing import FIELD_LABELS
@@ -21,3 +23,12 @@ def integrators(request):
         "scopes": Scope.choices, "fields": [(f, FIELD_LABELS.get(f, f)) for f in LIST_FIELDS],
         "max_mb": settings.UPLOAD_MAX_BYTES // (1024 * 1024), "rate": settings.API_RATE_LIMIT,
     })
+
+
+@csrf_exempt  # a bearer-token API: no cookie, no CSRF; answering 404 changes nothing
+def not_found(request):
+    from .problems import PROBLEM, TITLES
+
+    return JsonResponse({"type": "about:blank", "title": TITLES[404], "status": 404,
+                         "detail": "Aucune opération de l’API à cette adresse.", "instance": request.path},
+                        status=404, content_type=PROBLEM)

@@ -2,7 +2,7 @@
 habilitation gate): the API authenticates by bearer token itself (DRF), and the schema and
 documentation hold no personal data."""
 
-from django.urls import path
+from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from referentiel.middleware import public
@@ -35,4 +35,6 @@ urlpatterns = [
     path("flux-retour/archives/<int:pk>/fichier/", api(views.ReturnArchiveFileView), name="return_archive_file"),
     path("flux-retour/archives/<int:pk>/mot-de-passe/", api(views.ReturnArchivePasswordView),
          name="return_archive_password"),
+    # Any other address under /api/v1/ (a malformed identifier…): 404 in problem+json, not a page.
+    re_path(r"^", public(docs.not_found)),
 ]

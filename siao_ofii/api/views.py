@@ -5,6 +5,8 @@ and the perimeter rule (``referentiel.perimeter``: outside the perimeter → 404
 Order of the checks, as on the pages: token (401) → scope and capability (403) → département or
 object in the perimeter (404 + journal) → the service's own refusals (French, 409/422)."""
 
+import re
+
 from django.core.paginator import Paginator
 from django.urls import reverse
 from django.views.decorators.debug import sensitive_variables
@@ -26,7 +28,7 @@ from siao_ofii.audit.services import record
 from . import serializers as s
 from .base import FILE_MEDIA_TYPES, ApiView, FileBodyParser, idempotent
 from .models import SCOPE_CAPABILITY, Scope
-from .problems import ProblemError
+from .problems import PROBLEM, ProblemError
 
 ISSUES_PER_PAGE = 200
 ARCHIVE_MONTHS = 24
@@ -40,13 +42,38 @@ PROBLEMS = {code: OpenApiResponse(s.ProblemSerializer, description=text) for cod
 
 
 def _problems(*codes):
-    return {c: PROBLEMS[c] for c in (401, 403, 429, *codes)}
+    # Errors are answered as application/problem+json (see ``problems``), and documented so.
+    return {(c, PROBLEM): PROBLEMS[c] for c in (401, 403, 429, *codes)}
 
 
 IDEMPOTENCY = OpenApiParameter("Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER, required=True,
                                description="Clé unique par écriture (un UUID) : un nouvel essai avec la même clé "
                                            "renvoie la même réponse sans rien créer.")
 FILE_BODY = {media: {"type": "string", "format": "binary"} for media in FILE_MEDIA_TYPES}
+
+
+DEPARTEMENT_CODE = re.compile(r"[0-9]{2,3}|2[AB]")
+
+
+def _filter(qs, request):
+    """The ``departement`` and ``period`` filters of a listing, checked before any query (a NUL
+    character would otherwise reach the database: found by the fuzzing)."""
+    code, period = request.query_params.get("departement"), request.query_params.get("period")
+    if code:
+        if not DEPARTEMENT_CODE.fullmatch(code):
+            raise ProblemError(400, "Paramètre departement : code INSEE attendu (69, 2A, 974…).")
+        qs = qs.filter(departement__code=code)
+    if period:
+        if not periods.is_valid(period):
+            raise ProblemError(400, "Paramètre period : mois attendu au format AAAA-MM (par exemple 2026-11).")
+        qs = qs.filter(period=period)
+    return qs
+
+
+def _departement(request, capability, code):
+    if not DEPARTEMENT_CODE.fullmatch(code):
+        raise ProblemError(404, "Ressource introuvable ou hors de votre périmètre.")
+    return departement_in_perimeter_or_404(request, capability, code)
 
 
 def _period_or_422(period, allowed):
@@ -116,7 +143,7 @@ class ListPushView(ApiView):
         responses={202: s.MonthlyListSerializer, **_problems(400, 404, 409, 413, 422, 428)},
     )
     def post(self, request, code, period):
-        dep = departement_in_perimeter_or_404(request, SCOPE_CAPABILITY[self.scope], code)
+        dep = _departement(request, SCOPE_CAPABILITY[self.scope], code)
         _period_or_422(period, workflow.selectable_periods())
         data = _file_body(request)
 
@@ -139,16 +166,12 @@ class ListIndexView(ApiView):
     @extend_schema(
         operation_id="listes", tags=["Liste mensuelle SIAO → OFII"], summary="Listes des départements du jeton",
         parameters=[OpenApiParameter("departement", str), OpenApiParameter("period", str)],
-        responses={200: s.MonthlyListSerializer(many=True), **_problems()},
+        responses={200: s.MonthlyListSerializer(many=True), **_problems(400)},
     )
     def get(self, request):
         qs = (MonthlyList.objects.visible_to(request.user, SCOPE_CAPABILITY[self.scope]).select_related("departement")
               .order_by("departement__sort_key", "-period", "-version", "-uploaded_at"))
-        if request.query_params.get("departement"):
-            qs = qs.filter(departement__code=request.query_params["departement"])
-        if request.query_params.get("period"):
-            qs = qs.filter(period=request.query_params["period"])
-        return Response(s.MonthlyListSerializer(qs[:500], many=True).data)
+        return Response(s.MonthlyListSerializer(_filter(qs, request)[:500], many=True).data)
 
 
 class ListDetailView(ApiView):
@@ -257,11 +280,7 @@ class _ArchiveIndex(ApiView):
         qs = (self.model.objects.visible_to(request.user, SCOPE_CAPABILITY[self.scope]).available()
               .filter(period__gte=oldest).select_related("departement").order_by("-period", "departement__sort_key",
                                                                                  "-version"))
-        if request.query_params.get("departement"):
-            qs = qs.filter(departement__code=request.query_params["departement"])
-        if request.query_params.get("period"):
-            qs = qs.filter(period=request.query_params["period"])
-        return Response(s.ArchiveSerializer(qs, many=True).data)
+        return Response(s.ArchiveSerializer(_filter(qs, request), many=True).data)
 
 
 class _ArchiveFile(ApiView):
@@ -297,7 +316,7 @@ ZIP = {(200, "application/zip"): OpenApiResponse(OpenApiTypes.BINARY, descriptio
 
 def _archive_views(model, scope, tag, prefix):
     index = extend_schema(operation_id=f"{prefix}_archives", tags=[tag], summary="Archives visibles par le jeton",
-                          parameters=ARCHIVE_FILTERS, responses={200: s.ArchiveSerializer(many=True), **_problems()})
+                          parameters=ARCHIVE_FILTERS, responses={200: s.ArchiveSerializer(many=True), **_problems(400)})
     file = extend_schema(operation_id=f"{prefix}_archive_fichier", tags=[tag], summary="Télécharger une archive",
                          responses={**ZIP, **_problems(404)})
     password = extend_schema(
@@ -343,7 +362,7 @@ class ReturnPushView(ApiView):
         responses={202: s.ReturnFileSerializer, **_problems(400, 404, 413, 422, 428)},
     )
     def post(self, request, code, period):
-        dep = departement_in_perimeter_or_404(request, SCOPE_CAPABILITY[self.scope], code)
+        dep = _departement(request, SCOPE_CAPABILITY[self.scope], code)
         _period_or_422(period, returns_services.selectable_periods())
         data = _file_body(request)
 

@@ -280,3 +280,15 @@ def test_schema_and_documentation_are_public(client):
     assert client.get("/api/v1/reference/").status_code == 200
     page = client.get("/api/v1/doc-integrateurs/")
     assert page.status_code == 200 and "Idempotency-Key" in page.content.decode()
+
+
+def test_malformed_filters_and_addresses_are_refused_not_crashed(client, siao69):
+    """Found by the fuzzing: a NUL character in a filter reached PostgreSQL (500)."""
+    _, token = siao69
+    response = client.get("/api/v1/listes/?departement=%00&period=2026-11", **bearer(token))
+    assert response.status_code == 400 and response["Content-Type"] == PROBLEM
+    assert response.json()["detail"] == "Paramètre departement : code INSEE attendu (69, 2A, 974…)."
+    assert client.get("/api/v1/listes/?period=%00", **bearer(token)).status_code == 400
+    assert push(client, token, b"x", code="6\x009").status_code == 404
+    response = client.post("/api/v1/listes/-3/validation/", **bearer(token))
+    assert response.status_code == 404 and response["Content-Type"] == PROBLEM

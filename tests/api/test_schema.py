@@ -17,3 +17,4 @@ def test_schema_generates_and_validates(tmp_path):
         "text/csv", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "application/octet-stream"}
     assert {"202", "401", "403", "404", "413", "422", "428", "429"} <= set(push["responses"])
     assert any(p["name"] == "Idempotency-Key" and p["required"] for p in push["parameters"])
+    assert list(push["responses"]["404"]["content"]) == ["application/problem+json"]
