@@ -20,7 +20,7 @@ def integrators(request):
     base = request.build_absolute_uri("/api/v1/").rstrip("/")
     return render(request, "api/integrators.html", {
         "title": "API SIAO ↔ OFII : guide des intégrateurs", "base": base,
-        "scopes": Scope.choices, "fields": [(f, FIELD_LABELS.get(f, f)) for f in LIST_FIELDS],
+        "scopes": [(value, label.split(" — ", 1)[1]) for value, label in Scope.choices], "fields": [(f, FIELD_LABELS.get(f, f)) for f in LIST_FIELDS],
         "max_mb": settings.UPLOAD_MAX_BYTES // (1024 * 1024), "rate": settings.API_RATE_LIMIT,
     })
 
