@@ -8,7 +8,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 
 # Field names whose value never goes to the journal (a change is still recorded, masked).
-SENSITIVE_FIELDS = {"password", "key", "bin_key", "secret", "token"}
+SENSITIVE_FIELDS = {"password", "key", "bin_key", "secret", "token", "secret_hash"}
 MASK = "•••"
 
 

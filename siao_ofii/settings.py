@@ -48,6 +48,10 @@ INSTALLED_APPS = [
     "referentiel",
     "exchanges",
     "meetings",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "siao_ofii.api",
 ]
 
 OIDC_ENABLED = env.bool("OIDC_ENABLED", default=False)
@@ -269,6 +273,34 @@ UPLOAD_MAX_ROWS = env.int("UPLOAD_MAX_ROWS", default=200_000)
 # cell at XFD1048576 would make the XLSX reader allocate the whole rectangle: 512 GB).
 UPLOAD_MAX_COLUMNS = env.int("UPLOAD_MAX_COLUMNS", default=100)
 UPLOAD_MAX_CELLS = env.int("UPLOAD_MAX_CELLS", default=6_000_000)  # rows × columns (≈ 200 MB in the reader)
+
+# System-to-system API (issue 14, siao_ofii.api): bearer tokens only (no session, hence no
+# CSRF surface), JSON only, French problem+json errors, a rate limit per client (Django cache).
+API_RATE_LIMIT = env.str("API_RATE_LIMIT", default="120/min")
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["siao_ofii.api.authentication.BearerTokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_THROTTLE_CLASSES": ["siao_ofii.api.throttling.ClientRateThrottle"],
+    "EXCEPTION_HANDLER": "siao_ofii.api.problems.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "API SIAO ↔ OFII (article L.744-6 du CESEDA)",
+    "DESCRIPTION": "Échanges de système à système entre les SI des SIAO et de l’OFII : liste mensuelle, "
+                   "archives chiffrées, flux retour. Guide des intégrateurs : /api/v1/doc-integrateurs/.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PUBLIC": True,
+    "SERVE_AUTHENTICATION": [],
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+}
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_HANDLERS = [

@@ -42,6 +42,7 @@ urlpatterns = [
     path("droits-des-personnes/", include("siao_ofii.rights.urls")),
     path("habilitations/", include("referentiel.urls")),
     path("admin/", admin.site.urls),
+    path("api/v1/", include("siao_ofii.api.urls")),
 ]
 
 if settings.OIDC_ENABLED:

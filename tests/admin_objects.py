@@ -36,6 +36,7 @@ def admin_object(model, demo):
         "audit.AuditEvent": lambda: record(AuditAction.DOWNLOAD, actor=demo["dt.lyon"], departement="69"),
         "referentiel.PlatformSettings": PlatformSettings.load,
         "referentiel.Habilitation": lambda: Habilitation.objects.get(agent=demo["siao.75"]),
+        "api.ApiClient": lambda: _api_client(demo),
     }
     if label == "referentiel.Agent":
         return demo["nohab"]
@@ -43,3 +44,12 @@ def admin_object(model, demo):
         return model.objects.get(code="69")
     obj = model._default_manager.order_by("pk").first() if label not in makers else None
     return obj or makers[label]()
+
+
+def _api_client(demo):
+    from referentiel.models import Departement, Organisation, Role
+    from siao_ofii.api.services import create_client
+
+    org = Organisation.objects.get_or_create(name="SI-SIAO de test", defaults={"kind": Organisation.Kind.SIAO})[0]
+    return create_client(organisation=org, name="SI-SIAO du Rhône", scopes=["list:write"], role=Role.SIAO,
+                         created_by=demo["admin"], reason="convention", departements=Departement.objects.filter(code="69"))[0]

@@ -39,18 +39,28 @@ def download_response(request, archive):
 
 
 @sensitive_variables("password")
-def password_response(request, archive, template, context):
-    """The password shown in the page (never in a URL), the reveal written to the audit log."""
+def reveal(request, archive):
+    """``(password, "")``, or ``(None, refusal)`` when the reveal throttle refuses; both journaled.
+    Shared by the page below and the API (``siao_ofii.api``)."""
     from .services import reveal_refusal
 
     refusal = reveal_refusal(request.user, archive)
     if refusal:
         record(AuditAction.PASSWORD_REVEAL, request=request, obj=archive, refused=refusal, **_details(archive))
+        return None, refusal
+    password = archive.reveal_password()  # decrypted first: only a password actually shown is recorded
+    record(AuditAction.PASSWORD_REVEAL, request=request, obj=archive, **_details(archive))
+    return password, ""
+
+
+@sensitive_variables("password")
+def password_response(request, archive, template, context):
+    """The password shown in the page (never in a URL), the reveal written to the audit log."""
+    password, refusal = reveal(request, archive)
+    if refusal:
         return render(request, template, {
             **context, "title": "Affichage du mot de passe suspendu", "extract": archive, "refusal": refusal,
         }, status=429)
-    password = archive.reveal_password()  # decrypted first: only a password actually shown is recorded
-    record(AuditAction.PASSWORD_REVEAL, request=request, obj=archive, **_details(archive))
     response = render(request, template, {
         **context, "title": f"Mot de passe de {archive.file_name}", "extract": archive, "password": password,
         "revealed_at": timezone.now(),

@@ -40,6 +40,9 @@ class AuditAction(models.TextChoices):
     OUTCOME_RECORDED = "outcome_recorded", "Suite donnée enregistrée"
     RIGHTS_SEARCH = "rights_search", "Recherche d’une personne (droit d’accès)"
     RIGHTS_EXPORT = "rights_export", "Export des données d’une personne (droit d’accès)"
+    API_CLIENT_CREATED = "api_client_created", "Client de l’API créé"
+    API_CLIENT_REVOKED = "api_client_revoked", "Client de l’API révoqué"
+    API_CALL = "api_call", "Appel de l’API"
 
 
 class AppendOnlyError(Exception):

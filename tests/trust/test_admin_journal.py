@@ -91,6 +91,7 @@ EDITS = {
     "axes.AccessAttempt": None,  # read-only: deletion (unlocks an account) is journaled
     "axes.AccessLog": None,
     "axes.AccessFailureLog": None,
+    "api.ApiClient": None,  # read-only: revoked by an action, never edited nor deleted
 }
 
 
@@ -115,6 +116,14 @@ def test_every_admin_change_is_journaled_with_old_and_new_values(client, demo, m
         assert model_to_dict(model._base_manager.get(pk=obj.pk)) == row
         assert AuditEvent.objects.exclude(action="access_denied").count() == before
         if label == "audit.AuditEvent":
+            return
+        if label == "api.ApiClient":
+            changelist = reverse("admin:api_apiclient_changelist")
+            assert client.post(changelist, {"action": "revoke", "_selected_action": [obj.pk]}).status_code == 302
+            entry = AuditEvent.objects.filter(action="admin_changed", object_type=label,
+                                              object_id=str(obj.pk)).get()
+            assert entry.actor == demo["admin"] and entry.details["changes"]["revoked_at"]["old"] == ""
+            assert entry.details["changes"]["revoked_at"]["new"]
             return
         changelist = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
         action = "reset_second_factor" if label == "otp_totp.TOTPDevice" else "delete_selected"
