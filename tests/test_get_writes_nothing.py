@@ -27,8 +27,9 @@ pytestmark = pytest.mark.django_db
 # - DOWNLOAD: the download of a list, archive or return file is such a consultation too.
 # - AUDIT_EXPORT: the export of the journal (names of agents, objects read) is journaled too.
 # - ACCESS_DENIED / PERIMETER_DENIED: every refusal is journaled (issue 10, point 8).
+# - API_CALL: every call of the system-to-system API is journaled, refused ones included (issue 14).
 JOURNALED_READS = {AuditAction.NOMINATIVE_READ, AuditAction.DOWNLOAD, AuditAction.AUDIT_EXPORT,
-                   AuditAction.ACCESS_DENIED, AuditAction.PERIMETER_DENIED}
+                   AuditAction.ACCESS_DENIED, AuditAction.PERIMETER_DENIED, AuditAction.API_CALL}
 WRITE = re.compile(r"^\s*(INSERT|UPDATE|DELETE)\b", re.IGNORECASE)
 JOURNAL_INSERT = re.compile(r'^\s*INSERT INTO "audit_auditevent"', re.IGNORECASE)
 GET_ROUTES = [r for r in ROUTES if r.method == "get"]

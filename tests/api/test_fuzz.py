@@ -19,7 +19,7 @@ EXAMPLES = 15
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_fuzz_every_operation(live_server, client, make_token, settings):
     settings.API_RATE_LIMIT = "100000/min"
     settings.DEBUG_PROPAGATE_EXCEPTIONS = False
