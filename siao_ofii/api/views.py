@@ -132,6 +132,25 @@ def _get_list(request, pk):
     return get_in_perimeter_or_404(request, qs, SCOPE_CAPABILITY[Scope.LIST_READ], pk=pk)
 
 
+
+def _push_file(request, scope, code, period, selectable_periods, receive_upload, serializer, detail_route):
+    """A file pushed for a département and a month (monthly list or return flow): the same
+    checks as the upload page, through the flow's own ``receive_upload``; idempotent."""
+    dep = _departement(request, SCOPE_CAPABILITY[scope], code)
+    _period_or_422(period, selectable_periods())
+    data = _file_body(request)
+
+    def push():
+        try:
+            obj = receive_upload(dep, period, data, name=_file_name(request, f"api-{code}-{period}"),
+                                 user=request.user, request=request)
+        except FileRejected as exc:
+            raise ProblemError(422, str(exc)) from None
+        obj.refresh_from_db()
+        return Response(serializer(obj).data, status=202, headers={"Location": reverse(detail_route, args=[obj.pk])})
+
+    return idempotent(request, push)
+
 class ListPushView(ApiView):
     scope = Scope.LIST_WRITE
     parser_classes = [FileBodyParser]
@@ -143,21 +162,8 @@ class ListPushView(ApiView):
         responses={202: s.MonthlyListSerializer, **_problems(400, 404, 409, 413, 422, 428)},
     )
     def post(self, request, code, period):
-        dep = _departement(request, SCOPE_CAPABILITY[self.scope], code)
-        _period_or_422(period, workflow.selectable_periods())
-        data = _file_body(request)
-
-        def push():
-            try:
-                ml = workflow.receive_upload(dep, period, data, name=_file_name(request, f"api-{code}-{period}"),
-                                             user=request.user, request=request)
-            except FileRejected as exc:
-                raise ProblemError(422, str(exc)) from None
-            ml.refresh_from_db()
-            return Response(s.MonthlyListSerializer(ml).data, status=202,
-                            headers={"Location": reverse("api:list_detail", args=[ml.pk])})
-
-        return idempotent(request, push)
+        return _push_file(request, self.scope, code, period, workflow.selectable_periods,
+                          workflow.receive_upload, s.MonthlyListSerializer, "api:list_detail")
 
 
 class ListIndexView(ApiView):
@@ -362,21 +368,8 @@ class ReturnPushView(ApiView):
         responses={202: s.ReturnFileSerializer, **_problems(400, 404, 413, 422, 428)},
     )
     def post(self, request, code, period):
-        dep = _departement(request, SCOPE_CAPABILITY[self.scope], code)
-        _period_or_422(period, returns_services.selectable_periods())
-        data = _file_body(request)
-
-        def push():
-            try:
-                rf = returns_services.receive_upload(dep, period, data, name=_file_name(request, f"api-{code}-{period}"),
-                                                     user=request.user, request=request)
-            except FileRejected as exc:
-                raise ProblemError(422, str(exc)) from None
-            rf.refresh_from_db()
-            return Response(s.ReturnFileSerializer(rf).data, status=202,
-                            headers={"Location": reverse("api:return_detail", args=[rf.pk])})
-
-        return idempotent(request, push)
+        return _push_file(request, self.scope, code, period, returns_services.selectable_periods,
+                          returns_services.receive_upload, s.ReturnFileSerializer, "api:return_detail")
 
 
 class ReturnDetailView(ApiView):
