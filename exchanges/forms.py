@@ -1,9 +1,7 @@
 from django import forms
-from django.conf import settings
 
 from exchanges.models import Sex, Status
 from exchanges.periods import label as period_label
-from siao_ofii.uploads import upload_too_large
 
 from .services.parsing import FIELD_LABELS, MANDATORY_FIELDS
 
@@ -21,21 +19,6 @@ class UploadForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["period"].choices = [(p, period_label(p)) for p in periods]
         self.fields["file"].help_text = self.fields["file"].help_text.replace("20 Mo", f"{max_mb} Mo")
-
-    @classmethod
-    def for_request(cls, request, periods):
-        """The form of an upload page (monthly list, return flow), bound on POST. A body cut off
-        at UPLOAD_MAX_BYTES while it was read (siao_ofii.uploads) becomes the file's error: the
-        file was never stored."""
-        max_mb = settings.UPLOAD_MAX_BYTES // (1024 * 1024)
-        if request.method == "POST" and upload_too_large(request):
-            form = cls(request.POST, periods=periods, max_mb=max_mb)
-            form.is_valid()
-            form.errors.pop("file", None)
-            form.add_error("file", f"Le fichier dépasse la taille maximale ({max_mb} Mo) : il n’a pas été enregistré.")
-            return form
-        return cls(request.POST or None, request.FILES or None, periods=periods, max_mb=max_mb,
-                   initial={"period": periods[0]})
 
 
 class MappingForm(forms.Form):
