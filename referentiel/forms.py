@@ -5,8 +5,11 @@ from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 
 
 class EmailAuthenticationForm(AuthenticationForm):
+    # 254: the longest address SMTP can carry (RFC 5321) and the Agent.email column; without it
+    # forms.EmailField accepts 320 characters and django-axes fails writing the attempt (255).
     username = forms.EmailField(
         label="Adresse e-mail professionnelle",
+        max_length=254,
         widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "username", "class": "fr-input"}),
     )
     password = forms.CharField(

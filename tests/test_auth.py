@@ -36,6 +36,31 @@ def test_lockout_after_failures(client, demo):
     assert _login(client, "siao.69@demo.test").status_code == 302
 
 
+@pytest.mark.parametrize("address", ["a" * 300 + "@example.fr", "b" * 244 + "@example.fr"])
+def test_an_overlong_address_is_a_form_error_not_a_server_error(client, address):
+    """django-axes stores the attempted username in a 255-character column: an address over the
+    254 characters SMTP allows (311 and 255 here) is refused by the form, before any attempt
+    is recorded (it was a DataError on PostgreSQL, a 500)."""
+    from axes.models import AccessAttempt
+
+    response = client.post(reverse("login"), {"username": address, "password": "x" * 5000})
+    assert response.status_code == 200
+    assert f"au plus 254 caractères (actuellement {len(address)})" in response.content.decode()
+    assert 'aria-invalid="true"' in response.content.decode()
+    assert AccessAttempt.objects.count() == 0
+
+
+@pytest.mark.parametrize(("data", "field", "message"), [
+    ({"username": "jean.dupont", "password": "x"}, "username", "Saisissez une adresse e-mail valide."),
+    ({"username": "", "password": "x"}, "username", "Ce champ est obligatoire."),
+    ({"username": "jean@demo.test", "password": ""}, "password", "Ce champ est obligatoire."),
+])
+def test_login_field_errors_are_shown_next_to_the_field(client, data, field, message):
+    """The form is ``novalidate``: the server's message is the only one the agent sees."""
+    page = client.post(reverse("login"), data).content.decode()
+    assert f'<p class="fr-error-text" id="id_{field}_error">{message}</p>' in page
+
+
 def test_session_idle_expiry_settings():
     assert settings.SESSION_COOKIE_AGE == settings.SESSION_IDLE_TIMEOUT_MINUTES * 60 == 30 * 60
     # The expiry is pushed back by IdleSessionRefreshMiddleware, at most once a minute.
