@@ -107,7 +107,9 @@ class MeetingForm(DsfrMixin, forms.ModelForm):
 class FreeItemForm(DsfrMixin, forms.ModelForm):
     class Meta:
         model = AgendaItem
-        fields = ["text", "category", "priority"]
+        # No raw priority: a free item goes last in its category; its rank is then set on the
+        # agenda page like any other item's (ranks, never scores).
+        fields = ["text", "category"]
         labels = {"text": "Intitulé du point"}
         widgets = {"text": forms.Textarea(attrs={"rows": 3})}
 

@@ -286,7 +286,7 @@ def test_cancelled_meeting_agenda_is_frozen(client, demo, make_meeting, validate
     client.post(reverse("meetings:cancel", args=[meeting.pk]))
     detail = reverse("meetings:detail", args=[meeting.pk])
     assert client.post(reverse("meetings:outcome", args=[item.pk]), {"decision": "dna", "state": "open"})["Location"] == detail
-    assert client.post(reverse("meetings:free_item", args=[meeting.pk]), {"text": "x", "category": "9", "priority": "0"})["Location"] == detail
+    assert client.post(reverse("meetings:free_item", args=[meeting.pk]), {"text": "x", "category": "9"})["Location"] == detail
     client.logout()
     login(client, demo["dt.lyon"])
     assert client.post(reverse("meetings:agenda_build", args=[meeting.pk]))["Location"] == detail
@@ -323,3 +323,25 @@ def test_agenda_page_shows_every_category_of_instruction_ib_in_order(client, dem
     section_1 = body.split('id="categorie-1"')[1].split('id="categorie-2"')[0]
     assert "NOM1" in section_1 and "NOM0" not in section_1
     assert "Bilan des places CPH" in body.split('id="categorie-9"')[1]
+
+
+def test_a_free_item_goes_last_in_its_category_and_is_ranked_like_the_others(client, demo, make_meeting, validated_list):
+    """No raw score on the form: a posted ``priority`` is ignored; the agenda's ranks move it."""
+    meeting = _agenda_setup(demo, make_meeting, validated_list)
+    first = meeting.items.order_by("category", "-priority", "pk").first()
+    login(client, demo["dt.lyon"])
+    page = client.get(reverse("meetings:free_item", args=[meeting.pk])).content.decode()
+    assert 'name="priority"' not in page and "à la fin de sa catégorie" in page
+    response = client.post(reverse("meetings:free_item", args=[meeting.pk]),
+                           {"text": "Point divers", "category": str(first.category), "priority": "100000"})
+    assert response.status_code == 302
+    free = meeting.items.get(text="Point divers")
+    assert free.priority == 0
+    same_category = list(meeting.items.filter(category=first.category).order_by("category", "-priority", "pk"))
+    assert same_category[-1] == free and len(same_category) >= 2
+    client.post(reverse("meetings:agenda", args=[meeting.pk]), {
+        **{f"category-{i.pk}": str(i.category) for i in meeting.items.all()},
+        **{f"rank-{i.pk}": str(n) for n, i in enumerate(same_category[:-1], 2)},
+        f"rank-{free.pk}": "1",
+    })
+    assert meeting.items.filter(category=first.category).order_by("category", "-priority", "pk").first() == free
