@@ -4,16 +4,29 @@ An identity provider only proves who the person is: the agent must already exist
 by e-mail, case-insensitively) and keeps exactly the habilitations granted here.
 """
 
+from django.conf import settings
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 
 
 class AgentOIDCBackend(OIDCAuthenticationBackend):
     def verify_claims(self, claims):
-        """Only an address the identity provider says it has verified (``email_verified``
-        true) may match an agent: an unverified one could have been typed by anybody, e.g.
-        an agent's address registered at a lax provider, and would open that agent's
-        account. Anything else is refused (mozilla-django-oidc then fails the login)."""
-        return bool(super().verify_claims(claims)) and claims.get("email_verified") in (True, "true")
+        """The e-mail address opens an existing agent's account, so it must be one the identity
+        provider vouches for; anything else is refused (mozilla-django-oidc fails the login).
+
+        - A provider that says whether it verified the address (``email_verified``, standard
+          OpenID Connect claim): only ``true`` is accepted.
+        - ProConnect sends no ``email_verified``: its claims are ``sub``, ``given_name``,
+          ``usual_name``, ``email``, ``uid``, ``siret`` and ``idp_id``, the address being the one
+          the agent's own administration (the identity provider behind ProConnect) holds. Then the
+          login is accepted only from the identity providers listed in ``OIDC_TRUSTED_IDP_IDS``
+          (``idp_id``): a provider where anyone may register an address of their choosing is
+          not in that list. With no list, such a login is refused."""
+        if not super().verify_claims(claims):
+            return False
+        if "email_verified" in claims:
+            return claims["email_verified"] in (True, "true")
+        trusted = getattr(settings, "OIDC_TRUSTED_IDP_IDS", ())
+        return bool(trusted) and str(claims.get("idp_id") or "") in trusted
 
     def filter_users_by_claims(self, claims):
         email = (claims.get("email") or "").strip()

@@ -334,7 +334,10 @@ if OIDC_ENABLED:
     OIDC_OP_JWKS_ENDPOINT = env.str("OIDC_OP_JWKS_ENDPOINT")
     OIDC_OP_LOGOUT_ENDPOINT = env.str("OIDC_OP_LOGOUT_ENDPOINT", default="")
     OIDC_RP_SIGN_ALGO = env.str("OIDC_RP_SIGN_ALGO", default="RS256")
-    OIDC_RP_SCOPES = env.str("OIDC_RP_SCOPES", default="openid email given_name usual_name")
+    OIDC_RP_SCOPES = env.str("OIDC_RP_SCOPES", default="openid email given_name usual_name idp_id")
+    # ProConnect sends no ``email_verified``: the identity providers whose addresses are trusted
+    # (their ``idp_id``, comma-separated). See referentiel/oidc.py.
+    OIDC_TRUSTED_IDP_IDS = tuple(env.list("OIDC_TRUSTED_IDP_IDS", default=[]))
     OIDC_CREATE_USER = False
     OIDC_LOGIN_LABEL = env.str("OIDC_LOGIN_LABEL", default="S’identifier avec ProConnect")
 

@@ -134,26 +134,44 @@ def test_session_must_be_renewed_every_twelve_hours_however_active(client, demo,
             assert client.get(reverse("home")).status_code == 200
 
 
-def test_oidc_accepts_only_a_verified_email(demo, settings):
+def _oidc_backend(settings, claims):
     settings.OIDC_RP_CLIENT_ID = "id"
     settings.OIDC_RP_CLIENT_SECRET = "secret"
     settings.OIDC_OP_TOKEN_ENDPOINT = "https://idp.example/token"
     settings.OIDC_OP_USER_ENDPOINT = "https://idp.example/userinfo"
     settings.OIDC_OP_JWKS_ENDPOINT = "https://idp.example/jwks"
     settings.OIDC_RP_SIGN_ALGO = "RS256"
-    settings.OIDC_RP_SCOPES = "openid email given_name usual_name"
+    settings.OIDC_RP_SCOPES = "openid email given_name usual_name idp_id"
     settings.OIDC_CREATE_USER = False
     from referentiel.oidc import AgentOIDCBackend
 
     backend = AgentOIDCBackend()
-    claims = {"email": "siao.69@demo.test"}
     backend.get_userinfo = lambda access_token, id_token, payload: claims
-    for verified in (None, False, "false"):
-        if verified is None:
-            claims.pop("email_verified", None)
-        else:
-            claims["email_verified"] = verified
+    return backend
+
+
+@pytest.mark.parametrize(("claims", "trusted", "accepted"), [
+    # A provider that says whether it verified the address: only true opens the account.
+    ({"email_verified": True}, (), True),
+    ({"email_verified": "true"}, (), True),
+    ({"email_verified": False}, (), False),
+    ({"email_verified": "false"}, (), False),
+    ({"email_verified": False, "idp_id": "fia1"}, ("fia1",), False),
+    # ProConnect's claims carry no email_verified (sub, given_name, usual_name, email, uid,
+    # siret, idp_id): accepted only from a listed identity provider.
+    ({}, (), False),
+    ({"idp_id": "fia1"}, (), False),
+    ({"idp_id": "fia1"}, ("fia1", "71144ab3-ee1a-4401-b7b3-79b44f7daeeb"), True),
+    ({"idp_id": "lax-provider"}, ("fia1",), False),
+    ({"idp_id": None}, ("fia1",), False),
+    ({}, ("fia1",), False),
+])
+def test_oidc_accepts_only_an_address_the_provider_vouches_for(demo, settings, claims, trusted, accepted):
+    settings.OIDC_TRUSTED_IDP_IDS = trusted
+    backend = _oidc_backend(settings, {"email": "siao.69@demo.test", "given_name": "Ana", "usual_name": "Lopez",
+                                       "sub": "abc", **claims})
+    if accepted:
+        assert backend.get_or_create_user("token", "id", {}) == demo["siao.69"]
+    else:
         with pytest.raises(SuspiciousOperation):
             backend.get_or_create_user("token", "id", {})
-    claims["email_verified"] = True
-    assert backend.get_or_create_user("token", "id", {}) == demo["siao.69"]
