@@ -31,11 +31,21 @@ class EmailAuthenticationForm(AuthenticationForm):
         from . import login_throttle
 
         email = self.cleaned_data.get("username")
-        if email and self.cleaned_data.get("password"):
+        if not (email and self.cleaned_data.get("password")):
+            return super().clean()
+        # The check, the password test and the failure's journal entry in one serialised
+        # transaction; the refusal is raised after it commits (raising inside would roll the
+        # journal entry back).
+        with login_throttle.serialized(email):
             wait = login_throttle.wait_for(email)
             if wait:
-                raise forms.ValidationError(login_throttle.refuse(self.request, email, wait), code="throttled")
-        return super().clean()
+                error = forms.ValidationError(login_throttle.refuse(self.request, email, wait), code="throttled")
+            else:
+                try:
+                    return super().clean()
+                except forms.ValidationError as exc:
+                    error = exc
+        raise error
 
 
 class AgentPasswordResetForm(PasswordResetForm):

@@ -15,13 +15,19 @@ delay are journaled but do not count (retrying does not make the wait longer). U
 addresses are throttled exactly like real accounts (no account enumeration).
 
 The failures are read from the audit journal (LOGIN_FAILURE, indexed by e-mail and date),
-so every web process sees the same count without a shared cache.
+so every web process sees the same count without a shared cache. On PostgreSQL, the check, the
+password test and the journal entry of one account run under a transaction-level advisory lock
+on its address (``serialized``): simultaneous attempts on one account are taken one at a time,
+so a burst of parallel requests cannot all pass the check before the first failure is counted.
 """
 
+import contextlib
 import datetime
 import math
+import zlib
 
 from django.conf import settings
+from django.db import connection, transaction
 from django.utils import timezone
 
 from siao_ofii.audit.models import AuditAction, AuditEvent
@@ -43,6 +49,18 @@ def _since(email, now):
         .order_by("-timestamp").values_list("timestamp", flat=True).first()
     )
     return reset or since
+
+
+@contextlib.contextmanager
+def serialized(email):
+    """One attempt at a time per account (addresses folded to lower case), until the enclosing
+    transaction ends. SQLite (the embedded default) already serialises writers."""
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            key = zlib.crc32(("login:" + (email or "").strip().lower()).encode()) - (1 << 31)
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+        yield
 
 
 def delay_after(failures):

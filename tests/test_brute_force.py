@@ -175,3 +175,58 @@ def test_oidc_accepts_only_an_address_the_provider_vouches_for(demo, settings, c
     else:
         with pytest.raises(SuspiciousOperation):
             backend.get_or_create_user("token", "id", {})
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_simultaneous_attempts_on_one_account_are_counted_one_at_a_time(demo, monkeypatch):
+    """Eight wrong passwords sent at the same instant, one failure short of the delay: the first
+    one counts (the 10th) and the seven others wait behind it and are then refused by the delay.
+    Without serialisation all eight read « 9 failures » before any was journaled and all eight
+    were tried (the check is slowed here so that they overlap every time)."""
+    import threading
+    import time
+
+    from django.db import connection
+    from django.test import Client
+
+    from referentiel import login_throttle
+
+    if connection.vendor != "postgresql":
+        pytest.skip("VERROU CONSULTATIF NON TESTÉ : il faut PostgreSQL (lancer tests/run_suite.py)")
+    email = "siao.69@demo.test"
+    for n in range(9):
+        assert _login(Client(), email, f"mauvais-{n}", f"198.51.100.{n + 1}").status_code == 200
+    real_wait_for = login_throttle.wait_for
+
+    def slow_wait_for(address, now=None):
+        wait = real_wait_for(address, now)
+        time.sleep(0.3)
+        return wait
+
+    monkeypatch.setattr(login_throttle, "wait_for", slow_wait_for)
+    barrier = threading.Barrier(8)
+    statuses, errors = [], []
+
+    def attempt(n):
+        from django.db import connection as thread_connection
+
+        try:
+            barrier.wait()
+            statuses.append(_login(Client(), email, f"rafale-{n}", f"192.0.2.{n + 1}").status_code)
+        except Exception:  # noqa: BLE001
+            import traceback
+
+            errors.append(traceback.format_exc())
+        finally:
+            thread_connection.close()
+
+    threads = [threading.Thread(target=attempt, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not errors, errors
+    assert statuses == [200] * 8
+    events = AuditEvent.objects.filter(action=AuditAction.LOGIN_FAILURE, actor_email=email)
+    assert events.exclude(details__has_key="throttled").count() == 10
+    assert events.filter(details__throttled=True).count() == 7
