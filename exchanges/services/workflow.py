@@ -179,11 +179,14 @@ def start_attempt(pk):
     if ml.attempts <= MAX_ATTEMPTS:
         return True
     log.error("list %s: processing killed its worker %s times, marked failed", pk, ml.attempts - 1)
-    _fail(ml, KILLED_MESSAGE)
+    # The file first, then the failed state, the emptied path and the journal in one commit:
+    # nobody ever sees a refused list whose file is still kept.
     _delete_file(ml)
-    MonthlyList.objects.filter(pk=pk).update(source_path="")
-    record(AuditAction.UPLOAD, actor=ml.uploaded_by, obj=ml, departement=ml.departement, period=ml.period,
-           step="refused_after_worker_crashes", attempts=ml.attempts - 1)
+    with transaction.atomic():
+        _fail(ml, KILLED_MESSAGE)
+        MonthlyList.objects.filter(pk=pk).update(source_path="")
+        record(AuditAction.UPLOAD, actor=ml.uploaded_by, obj=ml, departement=ml.departement, period=ml.period,
+               step="refused_after_worker_crashes", attempts=ml.attempts - 1)
     return False
 
 
