@@ -1,7 +1,9 @@
 from django import forms
+from django.conf import settings
 
 from exchanges.models import Sex, Status
 from exchanges.periods import label as period_label
+from siao_ofii.uploads import max_upload_mb, too_large_message, upload_too_large
 
 from .services.parsing import FIELD_LABELS, MANDATORY_FIELDS
 
@@ -15,10 +17,33 @@ class UploadForm(forms.Form):
         widget=forms.ClearableFileInput(attrs={"class": "fr-upload", "accept": ".xlsx,.csv,.txt"}),
     )
 
-    def __init__(self, *args, periods, max_mb=20, **kwargs):
+    def __init__(self, *args, periods, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["period"].choices = [(p, period_label(p)) for p in periods]
-        self.fields["file"].help_text = self.fields["file"].help_text.replace("20 Mo", f"{max_mb} Mo")
+        self.fields["file"].help_text = self.fields["file"].help_text.replace("20 Mo", f"{max_upload_mb()} Mo")
+
+    @classmethod
+    def for_request(cls, request, *, periods):
+        """The form of an upload page (monthly list, return flow). A body the upload handler cut
+        off at UPLOAD_MAX_BYTES (siao_ofii.uploads) arrives without its file: the file's error
+        says it was too large, and the other fields keep what the agent chose."""
+        initial = {"period": periods[0]}
+        if request.method != "POST":
+            return cls(periods=periods, initial=initial)
+        files = request.FILES  # parses the body: only then does the handler flag a cut-off upload
+        if not upload_too_large(request):
+            return cls(request.POST, files, periods=periods, initial=initial)
+        form = cls(request.POST, periods=periods, initial=initial)
+        form.is_valid()
+        form.errors.pop("file", None)
+        form.add_error("file", too_large_message())
+        return form
+
+    def clean_file(self):
+        f = self.cleaned_data["file"]
+        if f.size > settings.UPLOAD_MAX_BYTES:
+            raise forms.ValidationError(too_large_message())
+        return f
 
 
 class MappingForm(forms.Form):

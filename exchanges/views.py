@@ -4,7 +4,6 @@ validation. Thin views: the work is in ``exchanges.services``; the perimeter in
 
 import io
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -23,7 +22,6 @@ from referentiel.perimeter import (
 )
 from siao_ofii.audit.models import AuditAction
 from siao_ofii.audit.services import record
-from siao_ofii.uploads import upload_too_large
 
 from .forms import MappingForm, RowForm, UploadForm
 from .periods import label as _period_label
@@ -105,27 +103,16 @@ def my_lists(request):
 def upload(request, code):
     _require(request)
     dep = departement_in_perimeter_or_404(request, CAP, code)
-    periods = workflow.selectable_periods()
-    max_mb = settings.UPLOAD_MAX_BYTES // (1024 * 1024)
-    form = UploadForm(request.POST or None, request.FILES or None, periods=periods, max_mb=max_mb,
-                      initial={"period": periods[0]})
-    if request.method == "POST" and upload_too_large(request):
-        form = UploadForm(request.POST, periods=periods, max_mb=max_mb)
-        form.is_valid()
-        form.errors.pop("file", None)
-        form.add_error("file", f"Le fichier dépasse la taille maximale ({max_mb} Mo) : il n’a pas été enregistré.")
-    elif request.method == "POST" and form.is_valid():
+    form = UploadForm.for_request(request, periods=workflow.selectable_periods())
+    if request.method == "POST" and form.is_valid():
         f = form.cleaned_data["file"]
-        if f.size > settings.UPLOAD_MAX_BYTES:
-            form.add_error("file", f"Le fichier dépasse la taille maximale ({max_mb} Mo).")
+        try:
+            ml = workflow.receive_upload(dep, form.cleaned_data["period"], f.read(), name=f.name,
+                                         user=request.user, request=request)
+        except FileRejected as exc:
+            form.add_error("file", str(exc))
         else:
-            try:
-                ml = workflow.receive_upload(dep, form.cleaned_data["period"], f.read(), name=f.name,
-                                             user=request.user, request=request)
-            except FileRejected as exc:
-                form.add_error("file", str(exc))
-            else:
-                return redirect("exchanges:processing", pk=ml.pk)
+            return redirect("exchanges:processing", pk=ml.pk)
     return render(request, "exchanges/upload.html", {
         "title": f"Déposer la liste — {dep.code} {dep.name}", "form": form, "departement": dep,
     })

@@ -34,3 +34,12 @@ class SizeLimitUploadHandler(FileUploadHandler):
 
 def upload_too_large(request):
     return bool(request.META.get(TOO_LARGE_META_KEY))
+
+
+def max_upload_mb():
+    return settings.UPLOAD_MAX_BYTES // (1024 * 1024)
+
+
+def too_large_message():
+    """The refusal every upload path gives (both upload pages, the API)."""
+    return f"Le fichier dépasse la taille maximale ({max_upload_mb()} Mo) : il n’a pas été enregistré."

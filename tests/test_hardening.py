@@ -11,16 +11,36 @@ from tests.helpers import login
 pytestmark = pytest.mark.django_db
 
 
-def test_oversized_upload_is_refused_while_reading(client, demo, settings):
+@pytest.mark.parametrize(("account", "route"), [("siao.69", "exchanges:upload"), ("dt.lyon", "exchanges:return_upload")])
+def test_oversized_upload_is_refused_while_reading(client, demo, settings, account, route):
+    """Both upload pages (monthly list, return flow): the body is cut off at the limit, the
+    page names the limit, the chosen month is kept, nothing is stored."""
+    from exchanges.models.returns import ReturnFile
+
     settings.UPLOAD_MAX_BYTES = 50_000
-    login(client, demo["siao.69"])
+    login(client, demo[account])
     big = io.BytesIO(b"Nom;Prenom\n" + b"DUPONT;Marie\n" * 20_000)
     big.name = "liste.csv"
-    url = reverse("exchanges:upload", kwargs={"code": "69"})
-    period = client.get(url).context["form"].fields["period"].choices[0][0]
+    url = reverse(route, kwargs={"code": "69"})
+    period = client.get(url).context["form"].fields["period"].choices[-1][0]
     response = client.post(url, {"period": period, "file": big})
     assert response.status_code == 200
-    assert "dépasse la taille maximale" in response.content.decode()
+    assert "Le fichier dépasse la taille maximale (0 Mo) : il n’a pas été enregistré." in response.content.decode()
+    assert response.context["form"]["period"].value() == period
+    assert not MonthlyList.objects.exists() and not ReturnFile.objects.exists()
+
+
+def test_a_file_over_the_limit_is_refused_by_the_form_without_the_upload_handler(client, demo, settings):
+    """The form's own check, for a deployment that replaced FILE_UPLOAD_HANDLERS."""
+    settings.FILE_UPLOAD_HANDLERS = ["django.core.files.uploadhandler.MemoryFileUploadHandler"]
+    settings.UPLOAD_MAX_BYTES = 2 * 1024 * 1024
+    login(client, demo["siao.69"])
+    big = io.BytesIO(b"Nom;Prenom\n" + b"DUPONT;Marie\n" * 200_000)
+    big.name = "liste.csv"
+    url = reverse("exchanges:upload", kwargs={"code": "69"})
+    response = client.post(url, {"period": "2026-11", "file": big})
+    assert response.status_code == 200
+    assert "Le fichier dépasse la taille maximale (2 Mo) : il n’a pas été enregistré." in response.content.decode()
     assert not MonthlyList.objects.exists()
 
 

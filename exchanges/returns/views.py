@@ -8,7 +8,6 @@ in ``exchanges.returns.services`` / ``crosscheck``; the perimeter in ``referenti
   the départements of a *valid* habilitation): received archives, password, cross-check.
 """
 
-from django.conf import settings
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -31,7 +30,6 @@ from referentiel.perimeter import (
 )
 from siao_ofii.audit.models import AuditAction
 from siao_ofii.audit.services import record
-from siao_ofii.uploads import upload_too_large
 
 from . import services
 from .columns import FIELDS
@@ -64,18 +62,10 @@ def dashboard(request):
 def upload(request, code):
     require_capability(request, UPLOAD)
     dep = departement_in_perimeter_or_404(request, UPLOAD, code)
-    choices = services.selectable_periods()
-    max_mb = settings.UPLOAD_MAX_BYTES // (1024 * 1024)
-    form = UploadForm(request.POST or None, request.FILES or None, periods=choices, max_mb=max_mb,
-                      initial={"period": choices[0]})
+    form = UploadForm.for_request(request, periods=services.selectable_periods())
     form.fields["period"].label = "Mois du fichier"
     form.fields["file"].label = "Extraction du DNA"
-    if request.method == "POST" and upload_too_large(request):
-        form = UploadForm(request.POST, periods=choices, max_mb=max_mb)
-        form.is_valid()
-        form.errors.pop("file", None)
-        form.add_error("file", f"Le fichier dépasse la taille maximale ({max_mb} Mo) : il n’a pas été enregistré.")
-    elif request.method == "POST" and form.is_valid():
+    if request.method == "POST" and form.is_valid():
         f = form.cleaned_data["file"]
         try:
             rf = services.receive_upload(dep, form.cleaned_data["period"], f.read(), name=f.name,

@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 
 from referentiel.perimeter import has_capability
 from siao_ofii.audit.models import AuditAction
+from siao_ofii.uploads import too_large_message
 from siao_ofii.audit.services import record
 
 from .models import SCOPE_CAPABILITY, ApiClient, IdempotentResponse
@@ -113,17 +114,16 @@ class FileBodyParser(BaseParser):
 
     def parse(self, stream, media_type=None, parser_context=None):
         limit = settings.UPLOAD_MAX_BYTES
-        max_mb = limit // (1024 * 1024)
         request = parser_context["request"]
         try:
             announced = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             announced = 0
         if announced > limit:
-            raise ProblemError(413, f"Le fichier dépasse la taille maximale ({max_mb} Mo) : il n’a pas été enregistré.")
+            raise ProblemError(413, too_large_message())
         data = stream.read(limit + 1) if stream is not None else b""
         if len(data) > limit:
-            raise ProblemError(413, f"Le fichier dépasse la taille maximale ({max_mb} Mo) : il n’a pas été enregistré.")
+            raise ProblemError(413, too_large_message())
         return data
 
 
