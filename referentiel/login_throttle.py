@@ -21,15 +21,13 @@ on its address (``serialized``): simultaneous attempts on one account are taken 
 so a burst of parallel requests cannot all pass the check before the first failure is counted.
 """
 
-import contextlib
 import datetime
 import math
-import zlib
 
 from django.conf import settings
-from django.db import connection, transaction
 from django.utils import timezone
 
+from siao_ofii import locks
 from siao_ofii.audit.models import AuditAction, AuditEvent
 from siao_ofii.audit.services import record
 
@@ -51,16 +49,10 @@ def _since(email, now):
     return reset or since
 
 
-@contextlib.contextmanager
 def serialized(email):
     """One attempt at a time per account (addresses folded to lower case), until the enclosing
-    transaction ends. SQLite (the embedded default) already serialises writers."""
-    with transaction.atomic():
-        if connection.vendor == "postgresql":
-            key = zlib.crc32(("login:" + (email or "").strip().lower()).encode()) - (1 << 31)
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
-        yield
+    transaction ends."""
+    return locks.serialized("login:" + (email or "").strip().lower())
 
 
 def delay_after(failures):

@@ -116,6 +116,61 @@ def test_password_reveals_are_throttled_per_archive_and_per_agent(client, demo, 
         assert reveal(first).status_code == 200 and reveal(second).status_code == 200
 
 
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_simultaneous_reveals_of_one_archive_stop_at_the_limit(demo, settings, monkeypatch):
+    """Eight reveals of one archive sent at once, limit 5 an hour: five passwords shown, three
+    refused, each journaled once. Without serialisation all eight read « 0 shown »."""
+    import threading
+    import time
+
+    from django.db import connection
+    from django.test import RequestFactory
+
+    from exchanges.extracts import delivery, services
+
+    if connection.vendor != "postgresql":
+        pytest.skip("VERROU CONSULTATIF NON TESTÉ : il faut PostgreSQL (lancer tests/run_suite.py)")
+    settings.PASSWORD_REVEALS_PER_ARCHIVE_HOUR = 5
+    extract = _extract(demo)
+    real_refusal = services.reveal_refusal
+
+    def slow_refusal(user, archive, now=None):
+        refusal = real_refusal(user, archive, now)
+        time.sleep(0.3)
+        return refusal
+
+    monkeypatch.setattr(services, "reveal_refusal", slow_refusal)
+    barrier = threading.Barrier(8)
+    shown, errors = [], []
+
+    def attempt(n):
+        from django.db import connection as thread_connection
+
+        request = RequestFactory().post("/", REMOTE_ADDR=f"192.0.2.{n + 1}")
+        request.user = demo["dt.lyon"]
+        try:
+            barrier.wait()
+            password, refusal = delivery.reveal(request, extract)
+            shown.append(password == extract.reveal_password() and not refusal)
+        except Exception:  # noqa: BLE001
+            import traceback
+
+            errors.append(traceback.format_exc())
+        finally:
+            thread_connection.close()
+
+    threads = [threading.Thread(target=attempt, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not errors, errors
+    assert sorted(shown) == [False] * 3 + [True] * 5
+    events = AuditEvent.objects.filter(action=AuditAction.PASSWORD_REVEAL)
+    assert events.exclude(details__has_key="refused").count() == 5
+    assert events.filter(details__has_key="refused").count() == 3
+
+
 def test_session_must_be_renewed_every_twelve_hours_however_active(client, demo, settings):
     with time_machine.travel(START, tick=False) as clock:
         assert _logged_in(_login(client, "siao.69@demo.test", DEFAULT_DEMO_PASSWORD, "192.0.2.1"))

@@ -11,6 +11,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
+from siao_ofii import locks
 from siao_ofii.audit.models import AuditAction
 from siao_ofii.audit.services import record
 from siao_ofii.privatefiles.storage import private_storage
@@ -44,12 +45,16 @@ def reveal(request, archive):
     Shared by the page below and the API (``siao_ofii.api``)."""
     from .services import reveal_refusal
 
-    refusal = reveal_refusal(request.user, archive)
-    if refusal:
-        record(AuditAction.PASSWORD_REVEAL, request=request, obj=archive, refused=refusal, **_details(archive))
-        return None, refusal
-    password = archive.reveal_password()  # decrypted first: only a password actually shown is recorded
-    record(AuditAction.PASSWORD_REVEAL, request=request, obj=archive, **_details(archive))
+    # The limits are counted in the journal: the check and the reveal's entry are taken one at
+    # a time per agent and per archive (siao_ofii.locks), or a burst of simultaneous requests
+    # would all pass the check.
+    with locks.serialized(f"reveal-agent:{request.user.pk}", f"reveal-archive:{archive._meta.label}:{archive.pk}"):
+        refusal = reveal_refusal(request.user, archive)
+        if refusal:
+            record(AuditAction.PASSWORD_REVEAL, request=request, obj=archive, refused=refusal, **_details(archive))
+            return None, refusal
+        password = archive.reveal_password()  # decrypted first: only a password actually shown is recorded
+        record(AuditAction.PASSWORD_REVEAL, request=request, obj=archive, **_details(archive))
     return password, ""
 
 
