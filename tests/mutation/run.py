@@ -75,7 +75,8 @@ GROUPS = {
     ),
     "agenda": (
         ["meetings/services/agenda.py"],
-        ["tests/meetings/test_agenda.py", "tests/meetings/test_views.py", "tests/meetings/test_priority.py"],
+        ["tests/meetings/test_agenda.py", "tests/meetings/test_views.py", "tests/meetings/test_priority.py",
+         "tests/meetings/test_agenda_edges.py"],
     ),
 }
 
