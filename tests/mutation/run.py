@@ -53,7 +53,7 @@ GROUPS = {
     "workflow": (
         ["exchanges/services/workflow.py", "exchanges/periods.py"],
         ["tests/exchanges/test_pipeline.py", "tests/exchanges/test_deadline.py", "tests/exchanges/test_rules.py",
-         "tests/exchanges/test_views.py"],
+         "tests/exchanges/test_views.py", "tests/exchanges/test_workflow_edges.py"],
     ),
     "periods": (
         ["exchanges/periods.py"],
