@@ -43,7 +43,8 @@ GROUPS = {
     "habilitations": (
         ["referentiel/models.py", "referentiel/services.py"],
         ["tests/referentiel/test_habilitations.py", "tests/referentiel/test_perimeter_rules.py",
-         "tests/referentiel/test_referentiel.py"],
+         "tests/referentiel/test_referentiel.py", "tests/referentiel/test_habilitation_rules.py",
+         "tests/trust/test_granting_authority.py"],
     ),
     "validation": (
         ["exchanges/services/validation.py", "exchanges/services/parsing.py", "exchanges/services/reading.py"],
