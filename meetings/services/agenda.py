@@ -257,6 +257,6 @@ def person_history(user, item):
     return (
         AgendaItem.objects.visible_to(user, Capability.VIEW_MEETINGS)
         .filter(identity_key=item.identity_key, meeting__departement_id=item.meeting.departement_id)
-        .select_related("meeting", "list_row", "outcome", "outcome__responsible_organisation", "outcome__recorded_by")
+        .select_related("meeting", "list_row", "outcome", "outcome__responsible_organisation")
         .order_by("meeting__starts_at", "pk")
     )

@@ -43,17 +43,18 @@ GROUPS = {
     "habilitations": (
         ["referentiel/models.py", "referentiel/services.py"],
         ["tests/referentiel/test_habilitations.py", "tests/referentiel/test_perimeter_rules.py",
-         "tests/referentiel/test_referentiel.py"],
+         "tests/referentiel/test_referentiel.py", "tests/referentiel/test_habilitation_rules.py",
+         "tests/trust/test_granting_authority.py"],
     ),
     "validation": (
         ["exchanges/services/validation.py", "exchanges/services/parsing.py", "exchanges/services/reading.py"],
         ["tests/exchanges/test_parsers_properties.py", "tests/exchanges/test_pipeline.py",
-         "tests/exchanges/test_rules.py"],
+         "tests/exchanges/test_rules.py", "tests/exchanges/test_hostile_files.py"],
     ),
     "workflow": (
         ["exchanges/services/workflow.py", "exchanges/periods.py"],
         ["tests/exchanges/test_pipeline.py", "tests/exchanges/test_deadline.py", "tests/exchanges/test_rules.py",
-         "tests/exchanges/test_views.py"],
+         "tests/exchanges/test_views.py", "tests/exchanges/test_workflow_edges.py"],
     ),
     "periods": (
         ["exchanges/periods.py"],
@@ -75,7 +76,8 @@ GROUPS = {
     ),
     "agenda": (
         ["meetings/services/agenda.py"],
-        ["tests/meetings/test_agenda.py", "tests/meetings/test_views.py", "tests/meetings/test_priority.py"],
+        ["tests/meetings/test_agenda.py", "tests/meetings/test_views.py", "tests/meetings/test_priority.py",
+         "tests/meetings/test_agenda_edges.py"],
     ),
 }
 
