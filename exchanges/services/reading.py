@@ -362,12 +362,25 @@ def _blank(cell):
     return cell is None or (isinstance(cell, str) and not cell.strip())
 
 
+def _blank_row(cells):
+    """Every cell blank (``_blank``); decided by the first cell on an ordinary row."""
+    for cell in cells:
+        if cell is None:
+            continue
+        if isinstance(cell, str) and (not cell or cell.isspace()):  # as ``not cell.strip()``
+            continue
+        return False
+    return True
+
+
 def _collect(rows_iter, max_rows):
     """Skip blank rows, find the header (first non-blank row), trim blank trailing columns."""
     header = None
     rows = []
+    append = rows.append
+    width = None
     for line_number, cells in rows_iter:
-        if all(_blank(c) for c in cells):
+        if _blank_row(cells):
             continue
         if header is None:
             header = [("" if c is None else str(c)).strip() for c in cells]
@@ -378,8 +391,9 @@ def _collect(rows_iter, max_rows):
                     f"Ligne {line_number} (en-tête) : {_n(len(header))} colonnes, au-delà de "
                     f"{_n(settings.UPLOAD_MAX_COLUMNS)} le fichier est refusé. Supprimez les colonnes inutiles."
                 )
+            width = max(len(header), 1)
             continue
-        rows.append((line_number, list(cells[: max(len(header), 1)])))
+        append((line_number, cells[:width] if cells.__class__ is list else list(cells[:width])))
         if len(rows) > max_rows:
             raise FileRejected(
                 f"Le fichier contient plus de {max_rows:,} lignes : il est refusé.".replace(",", " ")
