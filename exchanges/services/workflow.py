@@ -353,24 +353,25 @@ def copy_lines(ml, rows, *, block=1000):
     day = _Escaped(lambda value: "\\N" if value is None else value.isoformat())
     pk = str(ml.pk)
     lines = []
+    append = lines.append
     for r in rows:
         raw = r["raw"]
         raw_json = "{" + ", ".join([key_json[k] + as_json[v] for k, v in raw.items()]) + "}" if raw else "{}"
-        lines.append("\t".join((
-            pk, str(r["line_number"]), text[r["last_name"]], text[r["first_name"]], day[r["birth_date"]],
-            text[r["sex"] or ""], text[r["status"] or ""], text[r["shelter_address"]], day[r["entry_date"]],
-            text[r["agdref"]], text[r["nationality"]], raw_json,
-            _copy_escape(dumps(r["errors"])) if r["errors"] else "[]",
-            _copy_escape(dumps(r["warnings"])) if r["warnings"] else "[]", "[]", text[r["identity_key"]],
-            text[r.get("movement", "")], str(r.get("continuous_months", 1)), "t" if r.get("ada_flag") else "f",
-        )))
+        errors, warnings = r["errors"], r["warnings"]
+        append(
+            f"{pk}\t{r['line_number']}\t{text[r['last_name']]}\t{text[r['first_name']]}\t{day[r['birth_date']]}\t"
+            f"{r['sex'] or ''}\t{r['status'] or ''}\t{text[r['shelter_address']]}\t{day[r['entry_date']]}\t"
+            f"{text[r['agdref']]}\t{text[r['nationality']]}\t{raw_json}\t"
+            f"{_copy_escape(dumps(errors)) if errors else '[]'}\t{_copy_escape(dumps(warnings)) if warnings else '[]'}\t"
+            # Sex, status and movement are choice codes, the identity key is hexadecimal: nothing to escape.
+            f"[]\t{r['identity_key']}\t{r.get('movement', '')}\t{r.get('continuous_months', 1)}\t"
+            f"{'t' if r.get('ada_flag') else 'f'}\n"
+        )
         if len(lines) == block:
-            lines.append("")
-            yield "\n".join(lines)
-            lines = []
+            yield "".join(lines)
+            lines.clear()
     if lines:
-        lines.append("")
-        yield "\n".join(lines)
+        yield "".join(lines)
 
 
 def store_rows(ml, rows):
