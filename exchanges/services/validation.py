@@ -166,10 +166,30 @@ class RowValidator(BaseRowValidator):
             last_name, first_name, shelter = values["last_name"], values["first_name"], values["shelter_address"]
             agdref, nationality = values["agdref"], values["nationality"]
 
-        sex = self._parse_memo(self._sex_memo, parse_sex, raw, "sex", errors)
-        status = self._parse_memo(self._status_memo, parse_status, raw, "status", errors)
-        birth = self._parse_memo(self._date_memo, parse_date, raw, "birth_date", errors)
-        entry = self._parse_memo(self._date_memo, parse_date, raw, "entry_date", errors)
+        try:  # the four memos, inline; an unhashable cell takes the method (which parses it)
+            cell = raw.get("sex")
+            sex, sex_message = self._sex_memo[cell if cell.__class__ is str else (cell.__class__, cell)]
+            cell = raw.get("status")
+            status, status_message = self._status_memo[cell if cell.__class__ is str else (cell.__class__, cell)]
+            dates = self._date_memo
+            cell = raw.get("birth_date")
+            birth, birth_message = dates[cell if cell.__class__ is str else (cell.__class__, cell)]
+            cell = raw.get("entry_date")
+            entry, entry_message = dates[cell if cell.__class__ is str else (cell.__class__, cell)]
+        except TypeError:
+            sex = self._parse_memo(self._sex_memo, parse_sex, raw, "sex", errors)
+            status = self._parse_memo(self._status_memo, parse_status, raw, "status", errors)
+            birth = self._parse_memo(self._date_memo, parse_date, raw, "birth_date", errors)
+            entry = self._parse_memo(self._date_memo, parse_date, raw, "entry_date", errors)
+        else:
+            if sex_message is not None:
+                self._err(errors, "sex", sex_message)
+            if status_message is not None:
+                self._err(errors, "status", status_message)
+            if birth_message is not None:
+                self._err(errors, "birth_date", birth_message)
+            if entry_message is not None:
+                self._err(errors, "entry_date", entry_message)
 
         if birth:
             if birth > self.today:

@@ -153,6 +153,17 @@ def test_validate_gives_what_the_plain_version_gives(rows, with_agdref, period, 
         assert fast.validate(line, dict(raw)) == plain.validate(line, dict(raw)), raw
 
 
+@pytest.mark.parametrize("field", ["last_name", "sex", "status", "birth_date", "entry_date"])
+def test_an_unhashable_cell_is_validated_as_the_plain_version_does(field):
+    """No reader gives one today; a list in a cell must not break the memos."""
+    base = {"last_name": "A", "first_name": "B", "birth_date": D(1990, 1, 1), "sex": "F", "status": "DA",
+            "shelter_address": "rue", "entry_date": D(2026, 10, 1)}
+    fast, plain = RowValidator("2026-11", today=TODAY), PlainValidator("2026-11", today=TODAY)
+    for line, value in enumerate([["DA"], ["F"], [], ["01/10/2026"]], 2):
+        raw = {**base, field: value}
+        assert fast.validate(line, dict(raw)) == plain.validate(line, dict(raw))
+
+
 def test_one_and_one_point_zero_and_true_are_told_apart_in_one_file():
     validator = RowValidator("2026-11", today=TODAY)
     base = {"last_name": "A", "first_name": "B", "birth_date": D(1990, 1, 1), "sex": "F", "status": "DA",
