@@ -116,7 +116,9 @@ class ListRowQuerySet(PerimeterQuerySet, models.QuerySet):
 
 
 class ListRow(models.Model):
-    monthly_list = models.ForeignKey(MonthlyList, on_delete=models.CASCADE, related_name="rows")
+    # No index of its own: the (monthly_list, line_number) index below serves it (leftmost
+    # column), and every index costs at import time (COPY of 100,000 rows, issue 15).
+    monthly_list = models.ForeignKey(MonthlyList, on_delete=models.CASCADE, related_name="rows", db_index=False)
     line_number = models.PositiveIntegerField("ligne du fichier")
     last_name = models.CharField("nom", max_length=150, blank=True)
     first_name = models.CharField("prénom", max_length=150, blank=True)
@@ -135,7 +137,9 @@ class ListRow(models.Model):
     # period): never shown in the SIAO pages, which only read ``errors`` and ``warnings``.
     ofii_warnings = models.JSONField("avertissements réservés à l’OFII", default=list, blank=True)
     # Identity across months (see exchanges.identity) and derived facts.
-    identity_key = models.CharField(max_length=64, blank=True, db_index=True)
+    # Indexed in Meta.indexes: a plain b-tree (equality and IN only; ``db_index=True`` would add
+    # a second, ``varchar_pattern_ops`` index for LIKE that no query uses).
+    identity_key = models.CharField(max_length=64, blank=True)
     movement = models.CharField("mouvement", max_length=20, choices=Movement.choices, blank=True)
     continuous_months = models.PositiveSmallIntegerField("mois continus en hébergement généraliste", default=1)
     ada_flag = models.BooleanField("montant additionnel de l’ADA non dû", default=False)
@@ -149,6 +153,7 @@ class ListRow(models.Model):
             models.Index(fields=["monthly_list", "line_number"]),
             # Rights of access and rectification (R.744-52): siège searches a person by birth date.
             models.Index(fields=["birth_date"], name="listrow_birth_date"),
+            models.Index(fields=["identity_key"], name="listrow_identity_key"),
         ]
 
     def __str__(self):

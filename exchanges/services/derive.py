@@ -57,6 +57,7 @@ def derive_rows(rows, period, previous):
     period_start, period_end = periods.bounds(period)
     by_name = {v[2]: k for k, v in previous.items() if v[2]}
     matched = set()
+    by_entry = {}  # entry date → (months since it, stay longer than one month at the end of the period)
     for row in rows:
         get = row.get if isinstance(row, dict) else lambda f, r=row: getattr(r, f)
         key = get("identity_key")
@@ -64,7 +65,11 @@ def derive_rows(rows, period, previous):
         if prev_key is None and by_name and get("birth_date"):
             prev_key = by_name.get(name_key(get("last_name"), get("first_name"), get("birth_date"), get("sex")))
         status, entry = get("status"), get("entry_date")
-        months = months_since(entry, period_start)
+        facts = by_entry.get(entry)
+        if facts is None:
+            facts = by_entry[entry] = (months_since(entry, period_start),
+                                       entry is not None and add_one_month(entry) < period_end)
+        months, long_stay = facts
         if prev_key is not None:
             matched.add(prev_key)
             prev_status, prev_months = previous[prev_key][0], previous[prev_key][1]
@@ -72,7 +77,7 @@ def derive_rows(rows, period, previous):
             months = max(months, prev_months + 1)
         else:
             movement = Movement.NEW
-        ada = bool(status == Status.DA and entry is not None and add_one_month(entry) < period_end)
+        ada = bool(status == Status.DA and long_stay)
         values = {"movement": movement, "continuous_months": min(months, 32767), "ada_flag": ada}
         if isinstance(row, dict):
             row.update(values)

@@ -41,8 +41,13 @@ def normalise_name(value):
     return _NOT_LETTER.sub("", text)
 
 
+_NOT_DIGIT = re.compile(r"\D+")
+
+
 def normalise_agdref(value):
-    return re.sub(r"\D+", "", str(value or ""))
+    if not value:
+        return ""
+    return _NOT_DIGIT.sub("", str(value))
 
 
 def _digest(payload):

@@ -33,6 +33,12 @@ def clean_text(value):
     neutralise them with ``siao_ofii.csvsafe.neutralize``)."""
     if value is None:
         return ""
+    if value.__class__ is str:
+        # Already clean (the usual cell): printable means no control character and no space
+        # but U+0020 (tabs, line breaks and no-break spaces are not printable).
+        if value.isprintable() and "  " not in value and not value.startswith(" ") and not value.endswith(" "):
+            return value
+        return " ".join(_CONTROL_CHARS.sub("", value).split())
     if isinstance(value, float):
         if value.is_integer():
             return str(int(value))
@@ -158,7 +164,6 @@ def parse_date(value, *, today=None):
     """A date cell: a date object (XLSX formatted date), an Excel serial number (XLSX cell
     without date format, or its text), or text 'JJ/MM/AAAA', 'J/M/AA', 'AAAA-MM-JJ',
     'JJ-MM-AAAA', 'JJ.MM.AAAA' (with or without a time)."""
-    today = today or datetime.date.today()
     if value is None or (isinstance(value, str) and not value.strip()):
         raise ParseError("valeur manquante")
     if isinstance(value, datetime.datetime):
@@ -175,7 +180,7 @@ def parse_date(value, *, today=None):
     if m:
         day, month, year = (int(g) for g in m.groups())
         if len(m.group(3)) == 2:
-            year = _two_digit_year(year, today)
+            year = _two_digit_year(year, today or datetime.date.today())
         return _make(year, month, day, text)
     m = _YMD.match(text)
     if m:

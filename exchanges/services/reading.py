@@ -67,7 +67,9 @@ def sniff_format(data):
         raise FileRejected("Le fichier est vide.")
     head = data[:8]
     if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
-        _check_xlsx_container(data)
+        # The container and the sheet's declared dimension only: the position of every cell
+        # is checked by ``read_xlsx``, in the worker, before calamine sees a byte.
+        _check_xlsx_container(data, cells=False)
         return "xlsx"
     if head.startswith(b"\xd0\xcf\x11\xe0"):
         raise FileRejected(
@@ -85,9 +87,15 @@ def sniff_format(data):
     return "csv"
 
 
-def _check_xlsx_container(data, max_rows=None):
+def _check_xlsx_container(data, max_rows=None, *, cells=True):
     """Refuse what would hurt calamine, from the ZIP directory and the sheet's XML only.
-    Returns the name of the sheet to read (the first visible worksheet)."""
+    Returns the name of the sheet to read (the first visible worksheet).
+
+    ``cells=False`` (the upload request, ``sniff_format``): the ZIP directory and the sheet's
+    declared ``<dimension ref>`` only, read from the start of the sheet (it comes before
+    ``<sheetData>``, ECMA-376 Part 1, 18.3.1.99 CT_Worksheet) — a few kilobytes whatever the
+    sheet's size. ``cells=True`` (``read_xlsx``, in the worker, before calamine): the real
+    position of every cell as well."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         infos = archive.infolist()
@@ -113,7 +121,10 @@ def _check_xlsx_container(data, max_rows=None):
     if XLSX_MAIN not in content_types:
         raise FileRejected("Ce fichier n’est pas un classeur Excel (.xlsx) : les formats .ods, .docx… ne sont pas acceptés.")
     name, member = _first_visible_sheet(archive, names)
-    _check_sheet_dimensions(archive, member, max_rows)
+    if cells:
+        _check_sheet_dimensions(archive, member, max_rows)
+    else:
+        _check_declared_dimension(archive, member, max_rows)
     return name
 
 
@@ -169,9 +180,13 @@ def _first_visible_sheet(archive, names):
 
 _REF = re.compile(rb"([A-Z]*)([0-9]*)")
 _DIMENSION = re.compile(rb"<(?:[\w.-]+:)?dimension\s[^>]*?ref=\"([^\"]*)\"")
-# Every cell's reference, when each <c> tag carries it as ` r="B12"`.
-_FAST_COLUMN = re.compile(rb' r="([A-Z]+)[0-9]+"')
-_FAST_ROW = re.compile(rb' r="[A-Z]+([0-9]+)"')
+# Fast path: every cell tag is ``<c r="B12"…`` (as Excel, LibreOffice and openpyxl write them).
+_CELL_ROW = re.compile(rb'<c r="[A-Z]+([0-9]+)"')
+_CELL_COLUMN = re.compile(rb'<c r="([A-Z]+)[0-9]')
+# A cell reference that is not letters then digits (the fast path then leaves it to the walk).
+_BAD_CELL_REF = re.compile(rb'<c r="(?![A-Z]{1,3}[0-9]{1,7}")')
+# Namespace-prefixed cells or rows (``<x:c>``): only the exact walk counts them.
+_PREFIXED_MARKS = (b":c ", b":c>", b":c/>", b":row")
 # A <row> or <c> start tag and, when present, its r="B12" attribute (letters, digits).
 _ROW_OR_CELL = re.compile(rb"<(?:[\w.-]+:)?(row|c)(?=[\s/>])(?:[^>]*?\sr=\"([A-Z]*)([0-9]*)\")?")
 
@@ -181,6 +196,14 @@ def _column_number(letters):
     for ch in letters:
         number = number * 26 + ch - 64
     return number
+
+
+def _column_letters(number):
+    letters = b""
+    while number:
+        number, rest = divmod(number - 1, 26)
+        letters = bytes([65 + rest]) + letters
+    return letters
 
 
 def _check_extent(rows, columns, where, max_rows):
@@ -211,6 +234,28 @@ def _check_sheet_dimensions(archive, member, max_rows):
         _scan_sheet(archive, member, max_rows, fast=False)
 
 
+def _check_declared_dimension(archive, member, max_rows):
+    """The declared ``<dimension ref>`` alone, from the start of the sheet up to ``<sheetData>``."""
+    for block in _sheet_blocks(archive, member):
+        if _declared_dimension(block, max_rows) or b"sheetData" in block:
+            return
+
+
+def _declared_dimension(block, max_rows):
+    """Checks the ``<dimension ref>`` of this block, if it holds one; True then."""
+    if b"dimension" not in block:  # a plain search first: the regex is ten times slower
+        return False
+    match = _DIMENSION.search(block)
+    if not match:
+        return False
+    last = match.group(1).split(b":")[-1]
+    ref = _REF.fullmatch(last)
+    if ref and ref.group(1) and ref.group(2):
+        _check_extent(int(ref.group(2)), _column_number(ref.group(1)),
+                      f"La feuille déclare une plage jusqu’à {last.decode()} ; elle", max_rows)
+    return True
+
+
 def _sheet_blocks(archive, member):
     """The sheet's XML in blocks of about 1 MB, each ending between two tags."""
     tail = b""
@@ -229,26 +274,43 @@ def _sheet_blocks(archive, member):
                 return
 
 
+def _fast_extent(block, max_rows):
+    """(max row, max column) of the cells of a block when every cell tag is ``<c r="B12"``
+    and nothing else carries an ``r`` attribute; None otherwise (the exact walk decides).
+
+    Counted in C (``bytes.count``, regular expressions with a literal prefix): the row
+    numbers become Python objects, the column letters only for the cells whose column has as
+    many letters as the column limit (``CV`` is column 100: none in an ordinary list). A
+    narrower column (``A``–``Z``) can cross no limit when ``Z`` × the row limit stays within
+    the cell limit (the default settings); its column is then reported as 0."""
+    tags = block.count(b"<c ") + block.count(b"<c>") + block.count(b"<c/>")
+    with_ref = block.count(b'<c r="')
+    if (with_ref != tags or block.count(b' r="') != with_ref + block.count(b'<row r="')
+            or any(mark in block for mark in _PREFIXED_MARKS) or _BAD_CELL_REF.search(block)):
+        return None
+    if not tags:
+        return 0, 0
+    max_row = max(map(int, set(_CELL_ROW.findall(block))))
+    max_r, max_c, max_cells = limits(max_rows)
+    width = len(_column_letters(max_c))
+    if width > 1 and max_r * _column_number(b"Z" * (width - 1)) <= max_cells:
+        wide = re.findall(rb'<c r="([A-Z]{%d,})[0-9]' % width, block)
+        return max_row, max(map(_column_number, set(wide)), default=0)
+    return max_row, max(map(_column_number, set(_CELL_COLUMN.findall(block))))
+
+
 def _scan_sheet(archive, member, max_rows, *, fast):
     row = col = max_row = max_col = 0
     declared = False
     for block in _sheet_blocks(archive, member):
-        if not declared and (match := _DIMENSION.search(block)):
-            declared = True
-            last = match.group(1).split(b":")[-1]
-            ref = _REF.fullmatch(last)
-            if ref and ref.group(1) and ref.group(2):
-                _check_extent(int(ref.group(2)), _column_number(ref.group(1)),
-                              f"La feuille déclare une plage jusqu’à {last.decode()} ; elle", max_rows)
+        if not declared:
+            declared = _declared_dimension(block, max_rows)
         if fast:
-            columns = _FAST_COLUMN.findall(block)
-            rows = _FAST_ROW.findall(block)
-            tags = block.count(b"<c ") + block.count(b"<c>") + block.count(b"<c/>")
-            if not len(columns) == len(rows) == tags:
+            extent = _fast_extent(block, max_rows)
+            if extent is None:
                 return False  # a cell without its reference, or a prefixed tag: exact walk
-            if columns:
-                max_col = max(max_col, max(map(_column_number, set(columns))))
-                max_row = max(max_row, max(map(int, set(rows))))
+            if extent[0] > max_row or extent[1] > max_col:
+                max_row, max_col = max(max_row, extent[0]), max(max_col, extent[1])
                 _check_extent(max_row, max_col, "Le tableau", max_rows)
             continue
         for tag, letters, digits in _ROW_OR_CELL.findall(block):
@@ -300,12 +362,25 @@ def _blank(cell):
     return cell is None or (isinstance(cell, str) and not cell.strip())
 
 
+def _blank_row(cells):
+    """Every cell blank (``_blank``); decided by the first cell on an ordinary row."""
+    for cell in cells:
+        if cell is None:
+            continue
+        if isinstance(cell, str) and (not cell or cell.isspace()):  # as ``not cell.strip()``
+            continue
+        return False
+    return True
+
+
 def _collect(rows_iter, max_rows):
     """Skip blank rows, find the header (first non-blank row), trim blank trailing columns."""
     header = None
     rows = []
+    append = rows.append
+    width = None
     for line_number, cells in rows_iter:
-        if all(_blank(c) for c in cells):
+        if _blank_row(cells):
             continue
         if header is None:
             header = [("" if c is None else str(c)).strip() for c in cells]
@@ -316,8 +391,9 @@ def _collect(rows_iter, max_rows):
                     f"Ligne {line_number} (en-tête) : {_n(len(header))} colonnes, au-delà de "
                     f"{_n(settings.UPLOAD_MAX_COLUMNS)} le fichier est refusé. Supprimez les colonnes inutiles."
                 )
+            width = max(len(header), 1)
             continue
-        rows.append((line_number, list(cells[: max(len(header), 1)])))
+        append((line_number, cells[:width] if cells.__class__ is list else list(cells[:width])))
         if len(rows) > max_rows:
             raise FileRejected(
                 f"Le fichier contient plus de {max_rows:,} lignes : il est refusé.".replace(",", " ")

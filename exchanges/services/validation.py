@@ -53,6 +53,10 @@ class BaseRowValidator:
         # Today in Paris (the entry and birth dates of a row cannot be after it).
         self.today = today or timezone.localdate()
         self.names = {f: (column_names or {}).get(f) or label for f, label in self.labels.items()}
+        # Per file, freed with the validator (never kept in the worker between files).
+        self._text_memo = _Memo(clean_text)
+        self._sex_memo, self._status_memo = _Memo(_outcome(parse_sex)), _Memo(_outcome(parse_status))
+        self._date_memo = _Memo(_outcome(parse_date))
 
     def _err(self, errors, field, message):
         errors.append({"column": self.names[field], "field": field, "message": message})
@@ -66,6 +70,53 @@ class BaseRowValidator:
         except ParseError as exc:
             self._err(errors, field, str(exc))
             return None
+
+    def _parse_memo(self, memo, parser, raw, field, errors):
+        """``_parse`` with the outcome of each distinct cell value kept in ``memo`` (for one
+        file: sexes, statuses and dates repeat on most rows). Same value, same error."""
+        value = raw.get(field)
+        try:
+            parsed, message = memo[value if value.__class__ is str else (value.__class__, value)]
+        except TypeError:  # an unhashable cell: parsed every time
+            return self._parse(parser, raw, None, field, errors)
+        if message is not None:
+            self._err(errors, field, message)
+        return parsed
+
+    def _texts(self, raw):
+        """``{field: clean_text(cell)}``, each distinct cell cleaned once per file (and its
+        text shared by the rows that repeat it)."""
+        memo = self._text_memo
+        try:
+            return {f: memo[v if v.__class__ is str else (v.__class__, v)] for f, v in raw.items()}
+        except TypeError:  # an unhashable cell
+            return {f: clean_text(v) for f, v in raw.items()}
+
+
+class _Memo(dict):
+    """The outcome of ``function`` for each distinct cell of one file. Keys: the cell when it
+    is a string, else ``(type, cell)`` (1, 1.0 and True are equal in Python but are cleaned
+    and parsed differently). Per validator, so never kept in the worker between files."""
+
+    def __init__(self, function):
+        super().__init__()
+        self.function = function
+
+    def __missing__(self, key):
+        value = self[key] = self.function(key[1] if key.__class__ is tuple else key)
+        return value
+
+
+def _outcome(parser):
+    """(value, None) or (None, French message), as ``_parse`` reports them."""
+    def parse(value):
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None, None  # already reported as missing
+        try:
+            return parser(value), None
+        except ParseError as exc:
+            return None, str(exc)
+    return parse
 
 
 class RowValidator(BaseRowValidator):
@@ -82,32 +133,63 @@ class RowValidator(BaseRowValidator):
         self.seen = {}
 
     def validate(self, line_number, raw):
-        """One row: ``raw`` = {field: cell as read}. Returns the row dict ListRow is built from."""
+        """One row: ``raw`` = {field: cell as read}. Returns the row dict ListRow is built from.
+
+        Called once per row of the file (100,000 times for a large list): written with local
+        names, the usual case first; the messages, their order and the values are those of
+        the plain version kept in tests/exchanges/test_validation_equivalence.py."""
         errors, warnings = [], []
-        texts = {f: clean_text(v) for f, v in raw.items()}
-        row = {"line_number": line_number, "raw": texts, "errors": errors, "warnings": warnings}
-        for f in ("last_name", "first_name", "nationality", "agdref"):
-            row[f] = texts.get(f, "")
-        address = texts.get("shelter_address", "")
-        town = " ".join(p for p in (texts.get("address_postcode", ""), texts.get("address_town", "")) if p)
-        row["shelter_address"] = ", ".join(p for p in (address, town) if p)
-        if not self.with_agdref:
-            row["agdref"] = row["nationality"] = ""
+        texts = self._texts(raw)
+        get = texts.get
+        last_name, first_name = get("last_name", ""), get("first_name", "")
+        if self.with_agdref:
+            agdref, nationality = get("agdref", ""), get("nationality", "")
+        else:
+            agdref = nationality = ""
+        address, postcode, town = get("shelter_address", ""), get("address_postcode", ""), get("address_town", "")
+        town = f"{postcode} {town}" if postcode and town else postcode or town
+        shelter = f"{address}, {town}" if address and town else address or town
 
-        for f in MANDATORY_FIELDS:
-            if f != "shelter_address" and not texts.get(f) and not isinstance(raw.get(f), (datetime.date, int, float)):
+        for f in _MANDATORY_CELLS:
+            if not get(f) and not isinstance(raw.get(f), _VALUE_TYPES):
                 self._err(errors, f, "valeur manquante")
-        if not row["shelter_address"]:
+        if not shelter:
             self._err(errors, "shelter_address", "valeur manquante")
-        for f, limit in MAX_LENGTHS.items():
-            if len(row.get(f, "")) > limit:
-                self._err(errors, f, f"valeur trop longue ({len(row[f])} caractères, {limit} au plus)")
-                row[f] = row[f][:limit]
+        if (len(last_name) > 150 or len(first_name) > 150 or len(shelter) > 500 or len(agdref) > 20
+                or len(nationality) > 100):
+            values = {"last_name": last_name, "first_name": first_name, "shelter_address": shelter,
+                      "agdref": agdref, "nationality": nationality}
+            for f, limit in MAX_LENGTHS.items():
+                if len(values[f]) > limit:
+                    self._err(errors, f, f"valeur trop longue ({len(values[f])} caractères, {limit} au plus)")
+                    values[f] = values[f][:limit]
+            last_name, first_name, shelter = values["last_name"], values["first_name"], values["shelter_address"]
+            agdref, nationality = values["agdref"], values["nationality"]
 
-        row["sex"] = self._parse(parse_sex, raw, texts, "sex", errors)
-        row["status"] = self._parse(parse_status, raw, texts, "status", errors)
-        birth = row["birth_date"] = self._parse(parse_date, raw, texts, "birth_date", errors)
-        entry = row["entry_date"] = self._parse(parse_date, raw, texts, "entry_date", errors)
+        try:  # the four memos, inline; an unhashable cell takes the method (which parses it)
+            cell = raw.get("sex")
+            sex, sex_message = self._sex_memo[cell if cell.__class__ is str else (cell.__class__, cell)]
+            cell = raw.get("status")
+            status, status_message = self._status_memo[cell if cell.__class__ is str else (cell.__class__, cell)]
+            dates = self._date_memo
+            cell = raw.get("birth_date")
+            birth, birth_message = dates[cell if cell.__class__ is str else (cell.__class__, cell)]
+            cell = raw.get("entry_date")
+            entry, entry_message = dates[cell if cell.__class__ is str else (cell.__class__, cell)]
+        except TypeError:
+            sex = self._parse_memo(self._sex_memo, parse_sex, raw, "sex", errors)
+            status = self._parse_memo(self._status_memo, parse_status, raw, "status", errors)
+            birth = self._parse_memo(self._date_memo, parse_date, raw, "birth_date", errors)
+            entry = self._parse_memo(self._date_memo, parse_date, raw, "entry_date", errors)
+        else:
+            if sex_message is not None:
+                self._err(errors, "sex", sex_message)
+            if status_message is not None:
+                self._err(errors, "status", status_message)
+            if birth_message is not None:
+                self._err(errors, "birth_date", birth_message)
+            if entry_message is not None:
+                self._err(errors, "entry_date", entry_message)
 
         if birth:
             if birth > self.today:
@@ -126,16 +208,24 @@ class RowValidator(BaseRowValidator):
                           f"nous sommes le {self.today:%d/%m/%Y})")
             elif entry < self.oldest_entry:
                 self._err(warnings, "entry_date", f"entrée il y a plus de 5 ans ({entry:%d/%m/%Y}) : à vérifier")
-        if self.with_agdref and row["agdref"] and not (row["agdref"].isdigit() and len(row["agdref"]) == 10):
+        if agdref and self.with_agdref and not (agdref.isdigit() and len(agdref) == 10):
             self._err(warnings, "agdref", "numéro AGDREF inattendu (10 chiffres attendus)")
 
-        key = identity_key(row["last_name"], row["first_name"], birth, row["sex"], row["agdref"]) if birth else ""
-        row["identity_key"] = key
+        key = identity_key(last_name, first_name, birth, sex, agdref) if birth else ""
         if key:
             first = self.seen.setdefault(key, line_number)
             if first != line_number:
                 self._err(warnings, "last_name", f"même personne qu’à la ligne {first} (doublon dans le fichier)")
-        return row
+        return {
+            "line_number": line_number, "raw": texts, "errors": errors, "warnings": warnings,
+            "last_name": last_name, "first_name": first_name, "nationality": nationality, "agdref": agdref,
+            "shelter_address": shelter, "sex": sex, "status": status, "birth_date": birth, "entry_date": entry,
+            "identity_key": key,
+        }
+
+
+_MANDATORY_CELLS = [f for f in MANDATORY_FIELDS if f != "shelter_address"]
+_VALUE_TYPES = (datetime.date, int, float)  # a cell that is a value even when its text is empty
 
 
 def raw_cells(table_rows, columns):

@@ -99,6 +99,63 @@ def test_cells_without_reference_are_counted_where_the_reader_puts_them():
         reading.read_table(out.getvalue())
 
 
+def _with_sheet(sheet):
+    import io
+    import zipfile
+
+    src = zipfile.ZipFile(io.BytesIO(hostile.xlsx_with_cells({"A1": "x"})))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        for member in src.namelist():
+            archive.writestr(member, sheet if member.endswith("sheet1.xml") else src.read(member))
+    return out.getvalue()
+
+
+def test_prefixed_cells_without_reference_are_counted_before_the_reader():
+    """``<x:c>`` cells (a namespace prefix, allowed by XML) without r="…": the fast path does
+    not see them, so the exact walk counts them, before calamine allocates (before, the 150
+    columns were only refused by the header check, after calamine had read the sheet)."""
+    sheet = (b'<x:worksheet xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><x:sheetData>'
+             b"<x:row>" + b"<x:c><x:v>1</x:v></x:c>" * 150 + b"</x:row></x:sheetData></x:worksheet>")
+    with pytest.raises(reading.FileRejected, match="Le tableau s’étend sur 101 colonnes"):
+        reading.read_table(_with_sheet(sheet))
+
+
+@pytest.mark.parametrize("cells,expected", [
+    # A reference that is not letters then digits: the exact walk puts the cell after the previous one.
+    ('<c r="A1"/>' + '<c r="1"/>' * 100, "101 colonnes"),
+    # A wide column (two letters, as the limit CV) and a tall row, each found by the fast path.
+    ('<c r="CW1"/>', "101 colonnes"),
+    ('<c r="A300000"/>', "300\u202f000 lignes"),
+    # Rows × columns: 60,001 × 100 crosses the 6,000,000 cells, 60,000 × 100 does not.
+    ('<c r="CV1"/><c r="A60001"/>', "60\u202f001 lignes et 100 colonnes"),
+    ('<c r="CV1"/><c r="A60000"/>', None),
+    # Narrow columns and a row of the slack under 200,000 rows: within every limit.
+    ('<c r="Z1"/><c r="A201001"/>', None),
+])
+def test_fast_extent_scan(cells, expected):
+    sheet = ('<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+             f'<row r="1"><c r="A1" t="inlineStr"><is><t>Nom</t></is></c>{cells}</row></sheetData></worksheet>').encode()
+    data = _with_sheet(sheet)
+    if expected is None:
+        assert reading.read_table(data).header == ["Nom"]
+        return
+    with pytest.raises(reading.FileRejected, match=expected):
+        reading.read_table(data)
+
+
+def test_the_upload_checks_the_declared_dimension_and_the_worker_every_cell():
+    """The upload request reads the sheet only up to ``<sheetData>`` (the declared dimension);
+    the position of every cell is checked in the worker, before calamine."""
+    declared = hostile.corner_xlsx()
+    undeclared = hostile.xlsx_with_cells({"A1": "Nom", "XFD1048576": "x"})
+    with pytest.raises(reading.FileRejected, match="La feuille déclare une plage jusqu’à XFD1048576"):
+        reading.sniff_format(declared)
+    assert reading.sniff_format(undeclared) == "xlsx"
+    with pytest.raises(reading.FileRejected, match="Le tableau s’étend sur 16\u202f384 colonnes"):
+        reading.read_table(undeclared, "xlsx")
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize("name", ["corner_xlsx", "wide_header_csv"])
 def test_hostile_upload_refused_by_the_view_in_the_embedded_default(client, demo, name, settings,
