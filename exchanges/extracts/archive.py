@@ -23,7 +23,7 @@ from django.conf import settings
 from django.core.files import File
 from django.views.decorators.debug import sensitive_variables
 
-from .writers import CsvWriter, XlsxWriter
+from .writers import CsvWriter, write_xlsx
 
 AES_VERSION = pyzipper.zipfile_aes.WZ_AES_V2
 CSV_COMPRESSLEVEL = 6
@@ -65,18 +65,22 @@ def build_archive(storage, dest, name, rows, password, *, cols, to_values, sheet
     with tempfile.TemporaryDirectory(dir=scratch_dir(), prefix=".build-") as tmp:
         xlsx_path = Path(tmp) / f"{name}.xlsx"
         csv_path = Path(tmp) / f"{name}.csv"
-        xlsx = XlsxWriter(xlsx_path, cols, sheet_title=sheet_title)
-        csv_out = CsvWriter(csv_path, cols)
         count = 0
-        try:
+
+        def both(csv_out):
+            # One pass over the rows: the XLSX writer pulls them, each one goes to the CSV too.
+            nonlocal count
             for row in rows:
                 values = to_values(row)
-                xlsx.append(values)
                 csv_out.append(values)
                 count += 1
+                yield values
+
+        csv_out = CsvWriter(csv_path, cols)
+        try:
+            write_xlsx(xlsx_path, cols, both(csv_out), sheet_title=sheet_title)
         finally:
             csv_out.close()
-        xlsx.close()
         zip_tmp = Path(tmp) / f"{name}.zip"
         with pyzipper.AESZipFile(zip_tmp, "w", compression=pyzipper.ZIP_DEFLATED,
                                  encryption=pyzipper.WZ_AES,
