@@ -58,10 +58,12 @@ def scratch_dir():
 
 
 @sensitive_variables("password")
-def build_archive(storage, dest, name, rows, password, *, cols, to_values, sheet_title="Liste"):
+def build_archive(storage, dest, name, rows, password, *, cols, to_values, sheet_title="Liste", progress=None,
+                  progress_step=5000):
     """Write the archive ``dest`` (its name in ``storage``) from ``rows``; ``to_values(row)``
     gives the exported values of one row, in the order of ``cols`` (``writers.Column``).
-    ``name`` is the member base name. Returns a BuiltArchive."""
+    ``name`` is the member base name. ``progress(rows_written)``, if given, is called every
+    ``progress_step`` rows. Returns a BuiltArchive."""
     with tempfile.TemporaryDirectory(dir=scratch_dir(), prefix=".build-") as tmp:
         xlsx_path = Path(tmp) / f"{name}.xlsx"
         csv_path = Path(tmp) / f"{name}.csv"
@@ -74,6 +76,8 @@ def build_archive(storage, dest, name, rows, password, *, cols, to_values, sheet
                 values = to_values(row)
                 csv_out.append(values)
                 count += 1
+                if progress is not None and count % progress_step == 0:
+                    progress(count)
                 yield values
 
         csv_out = CsvWriter(csv_path, cols)
