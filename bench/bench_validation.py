@@ -25,6 +25,7 @@ import io
 import json
 import os
 import pstats
+import shutil
 import sys
 import tempfile
 import time
@@ -63,6 +64,7 @@ def main():
         run(args, Path(private))
     finally:
         teardown_databases(old_config, verbosity=0)
+        shutil.rmtree(private, ignore_errors=True)
     return 0
 
 
@@ -123,9 +125,21 @@ def write_plain(ml, dest):
             yield values
 
     try:
-        writers.write_xlsx(dest / "l.xlsx", cols, both())
+        getattr(writers, "write_xlsx", _write_xlsx)(dest / "l.xlsx", cols, both())
     finally:
         out.close()
+
+
+def _write_xlsx(path, cols, rows):
+    """The same writer for a checkout older than it (the "before" column of issue 15)."""
+    from rustpy_xlsxwriter import FastExcel, Format
+
+    headers = [c.header for c in cols]
+    formats = {"date": Format().set_num_format("DD/MM/YYYY"), "int": Format().set_num_format("0"),
+               "text": Format().set_quote_prefix()}
+    (FastExcel(str(path)).format(bold_headers=True).freeze(row=1)
+     .sheet("Liste", (dict(zip(headers, r)) for r in rows), column_widths=[c.width for c in cols],
+            column_formats=[formats[c.kind] for c in cols], autofilter=True).save())
 
 
 def run(args, private):
@@ -165,7 +179,7 @@ def run(args, private):
         out = io.StringIO()
         stats = pstats.Stats(profiler, stream=out)
         stats.sort_stats("cumulative").print_stats(25)
-        stats.print_callees("_build_for_list")
+        stats.print_callees("_build_for_list|validate_list|recount")
         stats.sort_stats("tottime").print_stats(15)
         print(out.getvalue())
     print("BENCH " + json.dumps({
