@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SCRIPTS = ("bench_import.py", "bench_extracts.py", "bench_pages.py")
+SCRIPTS = ("bench_import.py", "bench_validation.py", "bench_extracts.py", "bench_pages.py")
 
 
 def _run(script, env):

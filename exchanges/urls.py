@@ -13,6 +13,7 @@ urlpatterns = [
     path("<int:pk>/", views.detail, name="detail"),
     path("<int:pk>/traitement/", views.processing, name="processing"),
     path("<int:pk>/etat.json", views.status, name="status"),
+    path("<int:pk>/archive.json", views.archive_status, name="archive_status"),
     path("<int:pk>/colonnes/", views.mapping, name="mapping"),
     path("<int:pk>/lignes/", views.rows, name="rows"),
     path("<int:pk>/lignes/<int:row_pk>/", views.row_edit, name="row_edit"),

@@ -25,7 +25,8 @@ from siao_ofii.audit.services import record
 
 from .forms import MappingForm, RowForm, UploadForm
 from .periods import label as _period_label
-from .models import ListRow, ListState, MonthlyList
+from .extracts import progress as archive_progress
+from .models import Extract, ListRow, ListState, MonthlyList
 from .services import workflow
 from .services.parsing import FIELD_LABELS
 from .services.reading import FileRejected
@@ -142,6 +143,34 @@ def status(request, pk):
     })
 
 
+def _archive_state(ml):
+    """The archive of a validated list, as the agent sees it after « Valider »: ``(extract or
+    None, percentage)``. The build runs after the validation has answered (a worker, or a
+    background thread in-process: siao_ofii.background); the percentage is None while the
+    build has not started, or when another process builds it without a shared cache."""
+    extract = Extract.objects.filter(departement_id=ml.departement_id, period=ml.period, version=ml.version).first()
+    return extract, (100 if extract else archive_progress.get("list", ml.pk))
+
+
+@require_GET
+def archive_status(request, pk):
+    ml = _get_list(request, pk)
+    if ml.state != ListState.VALIDATED:
+        return JsonResponse({"state": ml.state, "state_label": ml.get_state_display(), "progress": 100,
+                             "done": True, "next": reverse("exchanges:detail", args=[ml.pk])})
+    extract, percent = _archive_state(ml)
+    if extract:
+        label = "archive chiffrée prête"
+    elif percent is None:
+        label = "archive chiffrée en attente de préparation"
+    else:
+        label = "archive chiffrée en préparation"
+    return JsonResponse({
+        "state": "built" if extract else "building", "state_label": label, "progress": percent or 0,
+        "done": extract is not None, "next": reverse("exchanges:detail", args=[ml.pk]) if extract else None,
+    })
+
+
 @require_http_methods(["GET", "POST"])
 def mapping(request, pk):
     ml = _get_list(request, pk)
@@ -199,6 +228,7 @@ def detail(request, pk):
         "summary": {k: ml.report.get(k) or 0 for k in ("ada_count", "new_count", "left_count")},
         "has_previous": bool(ml.report.get("previous_list_id")),
         "can_validate": ml.state == ListState.DRAFT and ml.error_count == 0 and ml.row_count > 0,
+        "archive": _archive_state(ml) if ml.state == ListState.VALIDATED else None,
     })
 
 
@@ -293,7 +323,9 @@ def validate(request, pk):
         messages.error(request, str(exc))
     else:
         late = " (en retard)" if ml.is_late else ""
-        messages.success(request, f"Liste validée{late} : version {ml.version}, {ml.row_count} ligne(s) transmise(s) à l’OFII.")
+        messages.success(request, f"Liste validée{late} : version {ml.version}, {ml.row_count} ligne(s) transmise(s) à "
+                                  "l’OFII. L’archive chiffrée se prépare (progression ci-dessous) ; l’OFII est prévenu dès "
+                                  "qu’elle est prête.")
     return redirect("exchanges:detail", pk=ml.pk)
 
 

@@ -104,6 +104,13 @@ if "DATABASE_URL" not in env:
     VAR_DIR.mkdir(exist_ok=True)
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0))
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Embedded default: archives are built by a background thread of the web process
+    # (siao_ofii.background) while agents go on using the site. The WAL journal lets readers
+    # and the single writer work at once; a writer waits up to 20 s for another one instead of
+    # failing at once with "database is locked".
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"})
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "referentiel.Agent"
@@ -247,6 +254,9 @@ REDIS_URL = env.str("REDIS_URL", default="")
 CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
+# In-process (eager), the archive after « Valider » runs in a background thread of the web
+# process, never inside the request (siao_ofii.background); the test settings turn it off.
+TASKS_IN_BACKGROUND = env.bool("TASKS_IN_BACKGROUND", default=CELERY_TASK_ALWAYS_EAGER)
 # Queue of the tasks this process sends (tests/workers.py gives its worker a private queue, so
 # that the tasks the worker chains — archive after processing, e-mail after archive — stay there).
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")

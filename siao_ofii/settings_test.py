@@ -16,6 +16,9 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}  # noqa: F405
 # Tests run tasks in-process; the one test that needs a real worker builds its own app config.
 CELERY_TASK_ALWAYS_EAGER = True
+# ... and synchronously: a test sees the archive as soon as the validation is committed
+# (tests/exchanges_extracts/test_background.py turns the background thread on).
+TASKS_IN_BACKGROUND = False
 CELERY_BROKER_URL = "memory://"
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "")
 AXES_ENABLED = True

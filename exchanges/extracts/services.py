@@ -21,6 +21,7 @@ from exchanges import periods
 from exchanges.services import derive
 from siao_ofii.privatefiles.storage import private_storage
 
+from . import progress
 from .archive import base_name, build_archive, scratch_dir
 from .passwords import generate_password
 from .writers import ROW_FIELDS, columns, output_values
@@ -48,6 +49,14 @@ def build_for_list(monthly_list_id):
     whole build, so a second builder waits and then finds the Extract; the unique constraint
     on (département, period, version) is the last line of defence.
     """
+    try:
+        return _build_for_list(monthly_list_id)
+    finally:
+        progress.done("list", monthly_list_id)
+
+
+@sensitive_variables("password")
+def _build_for_list(monthly_list_id):
     with transaction.atomic():
         ml = (
             MonthlyList.objects.select_for_update(of=("self",))
@@ -80,6 +89,7 @@ def build_for_list(monthly_list_id):
         built = build_archive(
             storage, rel, base_name(ml.departement.code, ml.period, ml.version), rows, password,
             cols=columns(with_agdref), to_values=lambda row: output_values(row, with_agdref),
+            progress=progress.reporter("list", ml.pk, ml.row_count),
         )
         try:
             new, left, ada = _change_counts(ml)

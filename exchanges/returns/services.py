@@ -216,9 +216,11 @@ def _supersede_previous(rf):
 
 
 def _queue_archive(pk):
+    from siao_ofii import background
+
     from .tasks import build_return_archive
 
-    build_return_archive.delay(pk)
+    background.delay(build_return_archive, pk)  # never inside the request (siao_ofii.background)
 
 
 # --- archive -------------------------------------------------------------------------------

@@ -121,13 +121,22 @@ def derive(monthly_list, rows=None):
     report["new_count"] = sum(1 for r in rows if _get(r, "movement") == Movement.NEW)
     report["ada_count"] = sum(1 for r in rows if _get(r, "ada_flag"))
     report["previous_row_count"] = len(index) if previous else None
+    # The counts above hold for the rows as derived; a row fixed or removed in the browser
+    # afterwards clears this (workflow.update_row / delete_row), and movement_counts recounts.
+    report["counts_current"] = True
     return monthly_list
 
 
 def movement_counts(monthly_list):
     """(new, left, ada) of a stored list against the current previous validated list, with the
-    same matching rule as ``derive`` (nothing written)."""
-    index = previous_index(previous_validated_list(monthly_list))
+    same matching rule as ``derive`` (nothing written). The counts ``derive`` recorded are
+    taken as they are when they still hold (same previous list, no row changed since): reading
+    and matching both months again costs as much as writing the archive."""
+    previous = previous_validated_list(monthly_list)
+    report = monthly_list.report
+    if report.get("counts_current") and report.get("previous_list_id") == (previous.pk if previous else None):
+        return report["new_count"], report["left_count"], report["ada_count"]
+    index = previous_index(previous)
     rows = list(monthly_list.rows.values(
         "identity_key", "status", "entry_date", "last_name", "first_name", "birth_date", "sex"))
     left = derive_rows(rows, monthly_list.period, index)

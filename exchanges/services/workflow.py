@@ -440,6 +440,14 @@ def recount(ml):
     ml.save(update_fields=["row_count", "error_count", "warning_count"])
 
 
+def _counts_changed(ml):
+    """A row changed: the arrivals/departures/ADA counts of the report no longer hold
+    (``derive.movement_counts`` recounts from the rows when the archive is built)."""
+    if ml.report.get("counts_current"):
+        ml.report["counts_current"] = False
+        MonthlyList.objects.filter(pk=ml.pk).update(report=ml.report)
+
+
 def _require_agent(ml, user):
     if not can_access_departement(user, Capability.SUBMIT_LIST, ml.departement):
         raise WorkflowError("Seul un agent du SIAO de ce département peut agir sur cette liste.")
@@ -477,6 +485,7 @@ def update_row(row, values, *, user, request=None):
         derive_mod.derive_rows([row], ml.period, index)
         row.save()
         recount(ml)
+        _counts_changed(ml)
         record(AuditAction.LIST_CORRECTED, request=request, actor=user, obj=ml, departement=ml.departement,
                period=ml.period, line=row.line_number, remaining_errors=ml.error_count)
     return row
@@ -492,6 +501,7 @@ def delete_row(row, *, user, request=None):
         line = row.line_number
         row.delete()
         recount(ml)
+        _counts_changed(ml)
         record(AuditAction.LIST_CORRECTED, request=request, actor=user, obj=ml, departement=ml.departement,
                period=ml.period, line=line, step="row_removed", remaining_errors=ml.error_count)
 

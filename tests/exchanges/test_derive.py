@@ -158,7 +158,38 @@ def test_derive_stored_rows_and_report(demo):
         "new": (Movement.NEW, 2, True), "x": (Movement.NEW, 1, False)}
     gone = ListRow.objects.get(monthly_list=previous, identity_key="gone")
     assert ml.report == {"previous_list_id": previous.pk, "previous_row_count": 3, "left_count": 1,
-                         "left_row_ids": [gone.pk], "new_count": 2, "ada_count": 2}
+                         "left_row_ids": [gone.pk], "new_count": 2, "ada_count": 2, "counts_current": True}
+
+
+def test_archive_counts_reuse_the_report_until_a_row_changes(demo, monkeypatch):
+    """The archive's arrivals/departures/ADA counts: the report's while they hold (same previous
+    list, no row changed), recounted from the rows once an agent removed or fixed one."""
+    from exchanges.models import ListState, MonthlyList
+    from exchanges.services import derive as derive_mod
+    from exchanges.services import workflow
+
+    previous = _stored(demo, "2026-10", [("a", Status.DA, D(2026, 9, 1)), ("gone", Status.BPI, D(2026, 1, 1))],
+                       ListState.VALIDATED)
+    ml = _stored(demo, "2026-11", [("a", Status.DA, D(2026, 9, 1)), ("new", Status.DA, D(2026, 10, 29))],
+                 ListState.DRAFT)
+    derive_mod.derive(ml)
+    ml.save(update_fields=["report"])
+    real = derive_mod.derive_rows
+    calls = []
+    monkeypatch.setattr(derive_mod, "derive_rows", lambda *a: calls.append(1) or real(*a))
+    assert derive_mod.movement_counts(MonthlyList.objects.get(pk=ml.pk)) == (1, 1, 2)
+    assert calls == []  # taken from the report
+    workflow.delete_row(ml.rows.get(identity_key="a"), user=demo["siao.69"])
+    fresh = MonthlyList.objects.get(pk=ml.pk)
+    assert fresh.report["counts_current"] is False
+    assert derive_mod.movement_counts(fresh) == (1, 2, 1)  # "a" removed: two left, one ADA
+    assert calls == [1]
+    # A previous month validated again (another list) also makes the report's counts stale.
+    MonthlyList.objects.filter(pk=previous.pk).update(state=ListState.SUPERSEDED)
+    derive_mod.derive(fresh)
+    fresh.report["previous_list_id"] = previous.pk  # as recorded before the previous list changed
+    assert derive_mod.movement_counts(fresh) == (1, 0, 1)
+    assert calls == [1, 1, 1]
 
 
 def test_derive_without_previous_validated_list(demo):
@@ -171,7 +202,7 @@ def test_derive_without_previous_validated_list(demo):
     assert previous_validated_list(ml) is None and previous_index(None) == {}
     derive(ml)
     assert ml.report == {"previous_list_id": None, "previous_row_count": None, "left_count": 0,
-                         "left_row_ids": [], "new_count": 1, "ada_count": 1}
+                         "left_row_ids": [], "new_count": 1, "ada_count": 1, "counts_current": True}
     assert ml.rows.get().continuous_months == 3
 
 

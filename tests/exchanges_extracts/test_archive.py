@@ -3,10 +3,12 @@ opens it and a wrong one does not, the XLSX and the CSV hold exactly the validat
 
 import datetime
 import hashlib
+import io
 import re
 
 import pytest
 import pyzipper
+from python_calamine import CalamineWorkbook
 
 from exchanges.extracts import passwords
 from exchanges.extracts.services import build_for_list
@@ -111,6 +113,11 @@ def test_formula_like_cells_are_text(built):
         assert cell.data_type == "s", (ref, cell.data_type)
         assert cell.value == value
     assert b"<f>" not in _sheet_xml(members["SIAO_069_2026-11_v1.xlsx"])
+    calamine = CalamineWorkbook.from_filelike(io.BytesIO(members["SIAO_069_2026-11_v1.xlsx"])).get_sheet_by_name(
+        "Liste").to_python()
+    assert calamine[1][:2] == ["=HYPERLINK(\"http://evil.example\",\"x\")", "+33612345678"]
+    assert calamine[1][5] == "@SUM(A1:A2)" and calamine[2][1] == "-Marie"
+    assert calamine[1][2] == datetime.date(1990, 1, 1)  # a real date for calamine too
     rows = csv_rows(members["SIAO_069_2026-11_v1.csv"])
     assert rows[1][0] == "'=HYPERLINK(\"http://evil.example\",\"x\")"
     assert rows[1][1] == "'+33612345678"

@@ -42,6 +42,8 @@ ROUTES = [
     Route("exchanges:detail", expect=on_69(), kwargs=lambda c: {"pk": c["draft"].pk}, query="type=errors"),
     Route("exchanges:processing", expect=on_69(302), kwargs=lambda c: {"pk": c["draft"].pk}),
     Route("exchanges:status", expect=on_69(), kwargs=lambda c: {"pk": c["draft"].pk}),
+    Route("exchanges:archive_status", expect=on_69(), kwargs=lambda c: {"pk": c["validated_list"].pk}),
+    Route("exchanges:detail", expect=on_69(), kwargs=lambda c: {"pk": c["validated_list"].pk}),
     Route("exchanges:mapping", expect=on_69(), kwargs=lambda c: {"pk": c["unmapped"].pk}),
     Route("exchanges:rows", expect=on_69(), kwargs=lambda c: {"pk": c["draft"].pk}),
     Route("exchanges:row_edit", expect=on_69(),
