@@ -103,7 +103,12 @@ TEMPLATES = [
 if "DATABASE_URL" not in env:
     VAR_DIR.mkdir(exist_ok=True)
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
-DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0))
+# Persistent connections (issue 15, goal 3), rather than a new PostgreSQL connection (TCP,
+# authentication, a new server process) for every request. Each gunicorn thread
+# keeps its connection up to CONN_MAX_AGE seconds; a connection the server dropped is detected
+# before it is reused (CONN_HEALTH_CHECKS), not as an error page.
+DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
+DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", env.bool("CONN_HEALTH_CHECKS", default=True))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "referentiel.Agent"
@@ -262,6 +267,19 @@ CELERY_TIMEZONE = TIME_ZONE
 # django-celery-beat's scheduler plus a heartbeat file for the health check (siao_ofii/beat.py).
 CELERY_BEAT_SCHEDULER = "siao_ofii.beat:HeartbeatScheduler"
 CELERY_BEAT_HEARTBEAT_FILE = env.str("CELERY_BEAT_HEARTBEAT_FILE", default=DEFAULT_BEAT_HEARTBEAT)
+
+# The Django cache. The API rate limit counts in it (siao_ofii/api/throttling.py), so it must be
+# one for every web process (gunicorn workers, several machines), never Django's default
+# per-process memory, where each process kept its own count (issue 15): Redis when REDIS_URL is
+# set (production: the worker needs it anyway), else files under var/cache, which the processes
+# of the embedded default (one machine) share. Files, not the database: a GET writes nothing
+# to the database (issue 15, goal 3).
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
+                          "KEY_PREFIX": "siao-ofii"}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+                          "LOCATION": str(env.path("CACHE_DIR", default=VAR_DIR / "cache"))}}
 
 # Limits on uploaded lists.
 # Archive passwords shown per agent and per archive in any hour (exchanges.extracts.services.reveal_refusal).

@@ -98,3 +98,25 @@ def test_idle_expiry_is_refreshed_at_most_once_a_minute(client, demo, time_machi
     time_machine.move_to(FROZEN_NOW + datetime.timedelta(minutes=71), tick=False)
     response = client.get(reverse("home"))
     assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
+
+
+def test_platform_settings_are_read_without_a_write(client, demo, time_machine):
+    """PlatformSettings.load() used get_or_create: the first GET that read the settings (the
+    list template, the agdref columns) inserted the row. It now reads them, or their defaults
+    while no administrator has saved them; the row is created by the first save."""
+    from referentiel.models import PlatformSettings
+
+    time_machine.move_to(FROZEN_NOW, tick=False)
+    login(client, demo["siao.69"])
+    assert not PlatformSettings.objects.exists()
+    with count_queries() as queries:
+        response = client.get(reverse("exchanges:template"))
+    assert response.status_code == 200
+    assert not [q["sql"] for q in queries.captured_queries if WRITE.match(q["sql"])]
+    assert not PlatformSettings.objects.exists()
+    defaults = PlatformSettings.load()
+    assert (defaults.pk, defaults.retention_months, defaults.collect_agdref_nationality) == (1, 24, False)
+    defaults.retention_months = 36
+    defaults.save()  # the write path (the administration) creates the row
+    assert list(PlatformSettings.objects.values_list("pk", "retention_months")) == [(1, 36)]
+    assert PlatformSettings.load().retention_months == 36
