@@ -280,6 +280,11 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
                           "LOCATION": str(env.path("CACHE_DIR", default=VAR_DIR / "cache"))}}
+# Sessions read from that cache when it is Redis (issue 15, goal 3): a request reads its session
+# from Redis, not from PostgreSQL; every write still goes to both (cached_db), so a logout
+# (which deletes the row and the cache entry) or a session's expiry holds in every process at
+# the next request. Not with the file cache: each machine would keep its own copy.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db" if REDIS_URL else "django.contrib.sessions.backends.db"
 
 # Limits on uploaded lists.
 # Archive passwords shown per agent and per archive in any hour (exchanges.extracts.services.reveal_refusal).
