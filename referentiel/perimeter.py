@@ -100,6 +100,52 @@ def active_habilitations(user):
     return cached
 
 
+def agent_with_habilitations(agent_id):
+    """The agent of a session and their valid habilitations today, in ONE query (issue 15, goal
+    3: the agent and the habilitation re-read were two queries on every request): a LEFT JOIN
+    of the agent on their valid habilitations (``HabilitationQuerySet.active``'s conditions)
+    and each one's DT, as ``active_habilitations`` reads them. The habilitations land in the
+    per-request cache of ``active_habilitations``: still read on every request (the agent is
+    loaded anew for each), so a revocation stops working at the next request. ``None`` when
+    no such agent."""
+    from django.db import router
+    from django.db.models import FilteredRelation
+    from django.utils import timezone
+
+    from .models import Agent, DirectionTerritoriale
+
+    today = timezone.localdate()
+    valid = FilteredRelation("habilitations", condition=Q(
+        habilitations__valid_from__lte=today, habilitations__valid_until__gte=today,
+        habilitations__revoked_at__isnull=True, habilitations__approved_at__isnull=False))
+    agent_fields = [f.attname for f in Agent._meta.concrete_fields]
+    hab_fields = [f.attname for f in Habilitation._meta.concrete_fields]
+    dt_fields = [f.attname for f in DirectionTerritoriale._meta.concrete_fields]
+    rows = list(
+        Agent._default_manager.filter(pk=agent_id).annotate(valid_habilitation=valid)
+        .order_by("-valid_habilitation__valid_until", "valid_habilitation__pk")  # Habilitation.Meta.ordering
+        .values_list(*agent_fields, *(f"valid_habilitation__{f}" for f in hab_fields),
+                     *(f"valid_habilitation__dt__{f}" for f in dt_fields))
+    )
+    if not rows:
+        return None
+    db = router.db_for_read(Agent)
+    na, nh = len(agent_fields), len(hab_fields)
+    agent = Agent.from_db(db, agent_fields, rows[0][:na])
+    habilitations = []
+    for row in rows:
+        if row[na] is None:  # no valid habilitation (the LEFT JOIN's empty side)
+            continue
+        habilitation = Habilitation.from_db(db, hab_fields, row[na:na + nh])
+        dt = row[na + nh:]
+        Habilitation.dt.field.set_cached_value(
+            habilitation, DirectionTerritoriale.from_db(db, dt_fields, dt) if dt[0] is not None else None)
+        Habilitation.agent.field.set_cached_value(habilitation, agent)
+        habilitations.append(habilitation)
+    setattr(agent, _CACHE_ATTR, habilitations)
+    return agent
+
+
 def forget(user):
     """Drop the per-request cache (after a habilitation change in the same request)."""
     if hasattr(user, _CACHE_ATTR):

@@ -114,7 +114,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "referentiel.Agent"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's ModelBackend, loading a session's agent with their valid habilitations in one
+    # query (issue 15, goal 3).
+    "referentiel.backends.AgentBackend",
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
