@@ -27,6 +27,7 @@ def main():
     parser.add_argument("--top", type=int, default=35)
     parser.add_argument("--repeat", type=int, default=50)
     parser.add_argument("--source", default=str(bench_pages.ROOT))
+    parser.add_argument("--dump", default="", help="write the raw profile there (pstats)")
     parser.add_argument("--only", default="", help="ACCOUNT:URL, e.g. siege:/mentions-legales/ (one page only)")
     args = parser.parse_args()
     bench_pages.setup_django(Path(args.source).resolve())
@@ -61,6 +62,8 @@ def main():
         for name, url, client in walks:
             client.get(url)
     profiler.disable()
+    if args.dump:
+        profiler.dump_stats(args.dump)
     stats = pstats.Stats(profiler)
     total = next(v[3] for k, v in stats.stats.items() if k[2] == "get_response" and k[0].endswith("handlers/base.py"))
     print("\nMiddleware, inclusive (share of all the requests profiled):")

@@ -104,11 +104,13 @@ if "DATABASE_URL" not in env:
     VAR_DIR.mkdir(exist_ok=True)
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
 # Persistent connections (issue 15, goal 3), rather than a new PostgreSQL connection (TCP,
-# authentication, a new server process) for every request. Each gunicorn thread
-# keeps its connection up to CONN_MAX_AGE seconds; a connection the server dropped is detected
-# before it is reused (CONN_HEALTH_CHECKS), not as an error page.
+# authentication, a new server process) for every request. Each gunicorn thread keeps its
+# connection up to CONN_MAX_AGE seconds. CONN_HEALTH_CHECKS=true would detect a connection the
+# server dropped (a PostgreSQL restart) before reusing it, at the price of one more round trip
+# (SELECT 1) on every request, as costly as a page's query: off by default, a dropped connection
+# then fails one request of each thread and is replaced at once (Django closes it on the error).
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
-DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", env.bool("CONN_HEALTH_CHECKS", default=True))
+DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", env.bool("CONN_HEALTH_CHECKS", default=False))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "referentiel.Agent"

@@ -266,6 +266,9 @@ def test_the_agent_of_a_session_comes_with_their_valid_habilitations_in_one_quer
         habs = perimeter.active_habilitations(loaded)
         assert [(h.role, str(h.dt) if h.dt_id else None) for h in habs] == [("DT", str(lyon)), ("SIAO", None)]
         assert loaded.email == "jointure@demo.test" and habs[0].agent is loaded
+        # Values as the ORM reads them (its converters): aware datetimes, dates.
+        assert loaded.date_joined == agent.date_joined and loaded.date_joined.tzinfo is not None
+        assert habs[1].valid_until == today + datetime.timedelta(days=30)
     assert [h.pk for h in habs] == list(Habilitation.objects.active().filter(agent=agent).values_list("pk", flat=True))
     # Without any valid habilitation: the agent, and none.
     with django_assert_num_queries(1):
