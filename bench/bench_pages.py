@@ -57,6 +57,11 @@ def parse_args():
     parser.add_argument("--agents", type=int, default=AGENTS)
     parser.add_argument("--source", default=str(ROOT), help="checkout served by gunicorn")
     parser.add_argument("--label", default="")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
+    parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker (default 4)")
+    parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", ""),
+                        help="REDIS_URL of the served application, as in production (default: $BENCH_REDIS_URL; "
+                             "none: the file cache and database sessions of the embedded default)")
     return parser.parse_args()
 
 
@@ -80,6 +85,9 @@ def demo_sessions(n):
     from referentiel.models import Agent
 
     if not Agent.objects.filter(email="siao.69@demo.test").exists():
+        from siao_ofii.celery import app
+
+        app.conf.task_always_eager = True  # the demo's lists are processed here, even with a REDIS_URL
         call_command("load_referentiel", verbosity=0)
         call_command("seed_demo", verbosity=0)
     cookies = []
@@ -115,6 +123,19 @@ def pages_for(name):
     return common + specific
 
 
+def best_of(call, batches=6, n=60):
+    """Milliseconds per call: the best of ``batches`` batches of ``n`` calls (timeit's rule: on a
+    shared machine the other jobs only ever add time, the fastest batch is the closest to the
+    cost of the code itself). The page and its reference are measured alike."""
+    best = float("inf")
+    for _ in range(batches):
+        t = time.perf_counter()
+        for _ in range(n):
+            call()
+        best = min(best, (time.perf_counter() - t) / n * 1000)
+    return best
+
+
 def in_process(cookies):
     """Server time and queries of /mentions-legales/ (logged in, verified), and the reference."""
     from django.conf import settings
@@ -130,15 +151,11 @@ def in_process(cookies):
     url = reverse("legal_notice")
     for _ in range(20):
         assert client.get(url).status_code == 200
-    n = 300
     with CaptureQueriesContext(connection) as ctx:
         client.get(url)
     queries = len(ctx)
     writes = [q["sql"] for q in ctx.captured_queries if WRITE.match(q["sql"])]
-    t = time.perf_counter()
-    for _ in range(n):
-        client.get(url)
-    page_ms = (time.perf_counter() - t) / n * 1000
+    page_ms = best_of(lambda: client.get(url))
     # Reference: the template alone, same context processors (a RequestFactory request with the user).
     request = RequestFactory().get(url)
     from django.contrib.auth import get_user_model
@@ -146,10 +163,8 @@ def in_process(cookies):
     request.user = get_user_model().objects.get(email="siege@demo.test")
     request.user.is_verified = lambda: True
     render_to_string("pages/mentions_legales.html", {"title": "Mentions légales"}, request=request)
-    t = time.perf_counter()
-    for _ in range(n):
-        render_to_string("pages/mentions_legales.html", {"title": "Mentions légales"}, request=request)
-    ref_ms = (time.perf_counter() - t) / n * 1000
+    ref_ms = best_of(lambda: render_to_string("pages/mentions_legales.html", {"title": "Mentions légales"},
+                                              request=request))
     return {"page_ms": page_ms, "ref_ms": ref_ms, "queries": queries, "writes": writes}
 
 
@@ -171,10 +186,10 @@ def free_port():
     return port
 
 
-def start_gunicorn(source, port):
+def start_gunicorn(source, port, workers, threads):
     env = {**os.environ, "PYTHONPATH": str(source)}
     proc = subprocess.Popen(
-        [str(Path(sys.executable).parent / "gunicorn"), "siao_ofii.wsgi", "-w", "2", "--threads", "4",
+        [str(Path(sys.executable).parent / "gunicorn"), "siao_ofii.wsgi", "-w", str(workers), "--threads", str(threads),
          "-b", f"127.0.0.1:{port}", "--log-level", "warning"],
         cwd=source, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )
@@ -241,6 +256,10 @@ def main():
     source = Path(args.source).resolve()
     for k, v in BENCH_ENV.items():
         os.environ.setdefault(k, v)
+    if args.redis_url:
+        os.environ["REDIS_URL"] = args.redis_url
+    else:
+        os.environ.pop("REDIS_URL", None)
     # Production settings serve hashed static files (manifest): collected once per checkout.
     subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"], cwd=source, check=True,
                    env={**os.environ, "PYTHONPATH": str(source)})
@@ -248,7 +267,7 @@ def main():
     cookies = demo_sessions(args.agents)
     local = in_process(cookies)
     port = free_port()
-    proc = start_gunicorn(source, port)
+    proc = start_gunicorn(source, port, args.workers, args.threads)
     try:
         ref = load(port, [(None, ["/sante/"])] * args.agents, min(args.seconds, 10))
         before = rows_written()
@@ -264,7 +283,8 @@ def main():
           f"{local['queries']} queries, {len(local['writes'])} writes on a GET")
     for w in local["writes"]:
         print(f"    write: {w[:120]}")
-    print(f"Load{label} — gunicorn 2 workers × 4 threads, {args.agents} agents, {args.seconds:.0f} s, loopback:")
+    print(f"  (REDIS_URL: {args.redis_url or 'none'}; best of 6 batches of 60 requests)")
+    print(f"Load{label} — gunicorn {args.workers} workers × {args.threads} threads, {args.agents} agents, {args.seconds:.0f} s, loopback:")
     for title, r in (("health /sante/ (reference)", ref), ("8 pages per agent, logged in", loaded)):
         print(f"  {title:32s} {r['requests']:6d} req  {r['rps']:6.1f} req/s  p50 {r['p50']:6.1f} ms  "
               f"p95 {r['p95']:6.1f} ms  p99 {r['p99']:6.1f} ms  errors {r['errors']}")

@@ -4,6 +4,7 @@ whether the goal and the floor of issue 15 hold.
 
     python bench/run_all.py                 # DATABASE_URL defaults to postgres://postgres@127.0.0.1:5432/siao_ofii_bench
     python bench/run_all.py bench_pages.py  # some benchmarks only
+    BENCH_PAGES_BEFORE=/tmp/main-export python bench/run_all.py bench_pages.py  # pages before/after
 
 A benchmark reports figures with lines ``BENCH {json}`` (figure, value, and optionally
 reference, reference_name, goal, floor: a figure holds when value ≤ the bound, or, for
@@ -20,14 +21,17 @@ ROOT = Path(__file__).resolve().parent.parent
 SCRIPTS = ("bench_import.py", "bench_validation.py", "bench_extracts.py", "bench_pages.py")
 
 
-def _run(script, env):
-    print(f"\n=== {script}", flush=True)
-    proc = subprocess.Popen([sys.executable, str(ROOT / "bench" / script)], cwd=ROOT, env=env,
+def _run(script, env, args=(), label=""):
+    print(f"\n=== {script} {' '.join(args)}", flush=True)
+    proc = subprocess.Popen([sys.executable, str(ROOT / "bench" / script), *args], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, text=True)
     figures = []
     for line in proc.stdout:
         if line.startswith("BENCH "):
-            figures.append({"script": script, **json.loads(line[6:])})
+            figure = json.loads(line[6:])
+            if label:
+                figure["figure"] = f"[{label}] {figure['figure']}"
+            figures.append({"script": script, **figure})
         else:
             print(line, end="", flush=True)
     if proc.wait():
@@ -77,6 +81,9 @@ def main(scripts):
     for script in scripts:
         # The import and extract benchmarks run with DEBUG=true (no production secrets needed);
         # the page benchmark sets its own production environment.
+        if script == "bench_pages.py" and env.get("BENCH_PAGES_BEFORE"):
+            # The "before" column in the same run: another checkout served (e.g. an export of main).
+            figures += _run(script, env, ["--source", env["BENCH_PAGES_BEFORE"], "--label", "avant"], "avant")
         figures += _run(script, {**env, "DEBUG": env.get("DEBUG", "true")} if script != "bench_pages.py" else env)
     print("\n" + table(figures))
     goals = [f for f in figures if any(k in f for k in ("goal", "ratio_goal"))]

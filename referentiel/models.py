@@ -444,5 +444,8 @@ class PlatformSettings(models.Model):
 
     @classmethod
     def load(cls):
-        obj, _ = cls.objects.get_or_create(pk=1, defaults={"retention_months": settings.DEFAULT_RETENTION_MONTHS})
-        return obj
+        """The settings, read only: a GET never writes (issue 15, goal 3), and get_or_create
+        wrote the row on the first read. Until an administrator saves them (the row is created
+        on that write path, the admin), the defaults, as an unsaved row whose ``save()`` creates
+        it (pk 1, see ``save``)."""
+        return cls.objects.filter(pk=1).first() or cls(pk=1, retention_months=settings.DEFAULT_RETENTION_MONTHS)

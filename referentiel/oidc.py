@@ -34,6 +34,13 @@ class AgentOIDCBackend(OIDCAuthenticationBackend):
             return self.UserModel.objects.none()
         return self.UserModel.objects.filter(email__iexact=email, is_active=True)
 
+    def get_user(self, user_id):
+        """As mozilla-django-oidc's, with the agent's valid habilitations in the same query
+        (referentiel.perimeter.agent_with_habilitations, issue 15)."""
+        from .perimeter import agent_with_habilitations
+
+        return agent_with_habilitations(user_id)
+
     def create_user(self, claims):  # never reached: OIDC_CREATE_USER is False
         return None
 

@@ -12,6 +12,7 @@ see *for a given purpose* (a capability). Nothing else in the code base decides 
   the attempt is written to the audit log.
 """
 
+import datetime
 from enum import StrEnum
 
 from django.db.models import Q
@@ -98,6 +99,103 @@ def active_habilitations(user):
         )
         setattr(user, _CACHE_ATTR, cached)
     return cached
+
+
+def _agent_query(agent_id, today):
+    """The query of ``agent_with_habilitations``: the agent LEFT JOIN their habilitations valid
+    on ``today`` (``HabilitationQuerySet.active``'s conditions) LEFT JOIN each one's DT."""
+    from django.db.models import FilteredRelation
+
+    from .models import Agent, DirectionTerritoriale
+
+    valid = FilteredRelation("habilitations", condition=Q(
+        habilitations__valid_from__lte=today, habilitations__valid_until__gte=today,
+        habilitations__revoked_at__isnull=True, habilitations__approved_at__isnull=False))
+    fields = ([f.attname for f in Agent._meta.concrete_fields],
+              [f.attname for f in Habilitation._meta.concrete_fields],
+              [f.attname for f in DirectionTerritoriale._meta.concrete_fields])
+    queryset = (
+        Agent._default_manager.filter(pk=agent_id).annotate(valid_habilitation=valid)
+        .order_by("-valid_habilitation__valid_until", "valid_habilitation__pk")  # Habilitation.Meta.ordering
+        .values_list(*fields[0], *(f"valid_habilitation__{f}" for f in fields[1]),
+                     *(f"valid_habilitation__dt__{f}" for f in fields[2]))
+    )
+    return queryset, fields
+
+
+# The SQL of _agent_query, compiled once per database (building that ORM query cost more than
+# running it, on every request): SQL, where the agent id and the day go in its parameters, the
+# field names and the converters of the columns (ORM → Python values, as the ORM applies them).
+_COMPILED = {}
+_SENTINEL_ID, _SENTINEL_DAY = -7446, datetime.date(1901, 7, 4)
+
+
+def _compiled(db):
+    compiled = _COMPILED.get(db)
+    if compiled is None:
+        queryset, fields = _agent_query(_SENTINEL_ID, _SENTINEL_DAY)
+        compiler = queryset.query.get_compiler(using=db)
+        sql, params = compiler.as_sql()
+        slots = []
+        for p in params:
+            if p == _SENTINEL_ID:
+                slots.append("id")
+            elif p in (_SENTINEL_DAY, _SENTINEL_DAY.isoformat()):
+                slots.append("day")
+            else:
+                raise AssertionError(f"paramètre inattendu : {p!r}")
+        converters = compiler.get_converters([col for col, _, _ in compiler.select])
+        compiled = _COMPILED[db] = (sql, slots, fields, converters)
+    return compiled
+
+
+def agent_with_habilitations(agent_id):
+    """The agent of a session and their valid habilitations today, in ONE query (issue 15, goal
+    3: the agent and the habilitation re-read were two queries on every request): a LEFT JOIN
+    of the agent on their valid habilitations (``HabilitationQuerySet.active``'s conditions)
+    and each one's DT, as ``active_habilitations`` reads them. The habilitations land in the
+    per-request cache of ``active_habilitations``: still read on every request (the agent is
+    loaded anew for each), so a revocation stops working at the next request. ``None`` when
+    no such agent."""
+    from django.core.exceptions import ValidationError
+    from django.db import connections, router
+    from django.utils import timezone
+
+    from .models import Agent, DirectionTerritoriale
+
+    try:
+        agent_id = Agent._meta.pk.to_python(agent_id)
+    except ValidationError:
+        return None
+    db = router.db_for_read(Agent)
+    connection = connections[db]
+    sql, slots, (agent_fields, hab_fields, dt_fields), converters = _compiled(db)
+    day = connection.ops.adapt_datefield_value(timezone.localdate())
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [agent_id if slot == "id" else day for slot in slots])
+        rows = cursor.fetchall()
+    if not rows:
+        return None
+    if converters:
+        rows = [list(row) for row in rows]
+        for row in rows:
+            for pos, (convs, expression) in converters.items():
+                for converter in convs:
+                    row[pos] = converter(row[pos], expression, connection)
+    na, nh = len(agent_fields), len(hab_fields)
+    agent = Agent.from_db(db, agent_fields, rows[0][:na])
+    habilitations = []
+    for row in rows:
+        if row[na] is None:  # no valid habilitation (the LEFT JOIN's empty side)
+            continue
+        habilitation = Habilitation.from_db(db, hab_fields, row[na:na + nh])
+        dt = row[na + nh:]
+        Habilitation.dt.field.set_cached_value(
+            habilitation, DirectionTerritoriale.from_db(db, dt_fields, dt) if dt[0] is not None else None)
+        Habilitation.agent.field.set_cached_value(habilitation, agent)
+        habilitations.append(habilitation)
+    setattr(agent, _CACHE_ATTR, habilitations)
+    return agent
 
 
 def forget(user):

@@ -103,7 +103,14 @@ TEMPLATES = [
 if "DATABASE_URL" not in env:
     VAR_DIR.mkdir(exist_ok=True)
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
-DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0))
+# Persistent connections (issue 15, goal 3), rather than a new PostgreSQL connection (TCP,
+# authentication, a new server process) for every request. Each gunicorn thread keeps its
+# connection up to CONN_MAX_AGE seconds. CONN_HEALTH_CHECKS=true would detect a connection the
+# server dropped (a PostgreSQL restart) before reusing it, at the price of one more round trip
+# (SELECT 1) on every request, as costly as a page's query: off by default, a dropped connection
+# then fails one request of each thread and is replaced at once (Django closes it on the error).
+DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
+DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", env.bool("CONN_HEALTH_CHECKS", default=False))
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Embedded default: archives are built by a background thread of the web process
     # (siao_ofii.background) while agents go on using the site. The WAL journal lets readers
@@ -116,7 +123,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "referentiel.Agent"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's ModelBackend, loading a session's agent with their valid habilitations in one
+    # query (issue 15, goal 3).
+    "referentiel.backends.AgentBackend",
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
@@ -272,6 +281,24 @@ CELERY_TIMEZONE = TIME_ZONE
 # django-celery-beat's scheduler plus a heartbeat file for the health check (siao_ofii/beat.py).
 CELERY_BEAT_SCHEDULER = "siao_ofii.beat:HeartbeatScheduler"
 CELERY_BEAT_HEARTBEAT_FILE = env.str("CELERY_BEAT_HEARTBEAT_FILE", default=DEFAULT_BEAT_HEARTBEAT)
+
+# The Django cache. The API rate limit counts in it (siao_ofii/api/throttling.py), so it must be
+# one for every web process (gunicorn workers, several machines), never Django's default
+# per-process memory, where each process kept its own count (issue 15): Redis when REDIS_URL is
+# set (production: the worker needs it anyway), else files under var/cache, which the processes
+# of the embedded default (one machine) share. Files, not the database: a GET writes nothing
+# to the database (issue 15, goal 3).
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
+                          "KEY_PREFIX": "siao-ofii"}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+                          "LOCATION": str(env.path("CACHE_DIR", default=VAR_DIR / "cache"))}}
+# Sessions read from that cache when it is Redis (issue 15, goal 3): a request reads its session
+# from Redis, not from PostgreSQL; every write still goes to both (cached_db), so a logout
+# (which deletes the row and the cache entry) or a session's expiry holds in every process at
+# the next request. Not with the file cache: each machine would keep its own copy.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db" if REDIS_URL else "django.contrib.sessions.backends.db"
 
 # Limits on uploaded lists.
 # Archive passwords shown per agent and per archive in any hour (exchanges.extracts.services.reveal_refusal).

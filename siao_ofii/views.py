@@ -35,19 +35,31 @@ class AgentPasswordResetConfirmView(auth_views.PasswordResetConfirmView):
         return response
 
 
+# The sections of the home page that say « tous les départements » to headquarters (SIEGE's
+# perimeter is every département for these capabilities, referentiel.perimeter) instead of listing them.
+NATIONAL_SECTIONS = {Capability.READ_EXTRACT, Capability.UPLOAD_REVERSE_FLOW, Capability.VIEW_MEETINGS}
+
+
 def home(request):
     user = request.user
     habilitations = active_habilitations(user)
     prefetch_related_objects(habilitations, "departements")  # their perimeter is shown
+    is_national = has_capability(user, Capability.NATIONAL_DASHBOARD)
     sections = {}
     for cap in (Capability.SUBMIT_LIST, Capability.READ_EXTRACT, Capability.UPLOAD_REVERSE_FLOW,
                 Capability.READ_REVERSE_FLOW, Capability.VIEW_MEETINGS):
         if has_capability(user, cap):
-            sections[cap.value] = list(visible_departements(user, cap).select_related("dt"))
+            if is_national and cap in NATIONAL_SECTIONS:
+                # Headquarters see every département there: the page says so, it lists none
+                # (three lists of a hundred départements were read for nothing, issue 15).
+                sections[cap.value] = True
+            else:
+                sections[cap.value] = list(visible_departements(user, cap).select_related("dt"))
     context = {
         "habilitations": habilitations,
         "sections": sections,
-        "is_national": has_capability(user, Capability.NATIONAL_DASHBOARD),
+        "departement_count": Departement.objects.count() if is_national else None,
+        "is_national": is_national,
         "is_admin": has_capability(user, Capability.ADMINISTER),
         "can_designate_dna": has_capability(user, Capability.DESIGNATE_DNA),
         "can_approve_ofii": has_capability(user, Capability.APPROVE_OFII_HABILITATIONS),

@@ -34,7 +34,7 @@ def admin_object(model, demo):
         "otp_totp.TOTPDevice": lambda: TOTPDevice.objects.create(user=demo["dt.lyon"], name="téléphone",
                                                                  confirmed=True),
         "audit.AuditEvent": lambda: record(AuditAction.DOWNLOAD, actor=demo["dt.lyon"], departement="69"),
-        "referentiel.PlatformSettings": PlatformSettings.load,
+        "referentiel.PlatformSettings": lambda: PlatformSettings.objects.get_or_create(pk=1)[0],
         "referentiel.Habilitation": lambda: Habilitation.objects.get(agent=demo["siao.75"]),
         "api.ApiClient": lambda: _api_client(demo),
     }

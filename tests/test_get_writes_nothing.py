@@ -68,15 +68,17 @@ def test_second_factor_enrolment_page_writes_nothing(client, demo, time_machine)
 
 
 def test_list_free_page_costs_at_most_four_queries(client, demo, time_machine):
-    """/mentions-legales/ logged in with a second factor: session, agent, habilitations (one
-    query, départements included), OTP device."""
+    """/mentions-legales/ logged in with a second factor: session, agent with their valid
+    habilitations (one query, referentiel.backends.AgentBackend), OTP device. Three since the
+    agent and the habilitations are read together (issue 15); the session is read from Redis,
+    not from the database, when REDIS_URL is set (tests/test_sessions_redis.py)."""
     time_machine.move_to(FROZEN_NOW, tick=False)
     login(client, demo["siege"])
     client.get(reverse("legal_notice"))  # warm-up (content types, settings rows cached per process)
     with count_queries() as queries:
         response = client.get(reverse("legal_notice"))
     assert response.status_code == 200
-    assert len(queries) <= 4, "\n".join(q["sql"] for q in queries.captured_queries)
+    assert len(queries) == 3, "\n".join(q["sql"] for q in queries.captured_queries)
 
 
 def test_idle_expiry_is_refreshed_at_most_once_a_minute(client, demo, time_machine):
@@ -98,3 +100,25 @@ def test_idle_expiry_is_refreshed_at_most_once_a_minute(client, demo, time_machi
     time_machine.move_to(FROZEN_NOW + datetime.timedelta(minutes=71), tick=False)
     response = client.get(reverse("home"))
     assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
+
+
+def test_platform_settings_are_read_without_a_write(client, demo, time_machine):
+    """PlatformSettings.load() used get_or_create: the first GET that read the settings (the
+    list template, the agdref columns) inserted the row. It now reads them, or their defaults
+    while no administrator has saved them; the row is created by the first save."""
+    from referentiel.models import PlatformSettings
+
+    time_machine.move_to(FROZEN_NOW, tick=False)
+    login(client, demo["siao.69"])
+    assert not PlatformSettings.objects.exists()
+    with count_queries() as queries:
+        response = client.get(reverse("exchanges:template"))
+    assert response.status_code == 200
+    assert not [q["sql"] for q in queries.captured_queries if WRITE.match(q["sql"])]
+    assert not PlatformSettings.objects.exists()
+    defaults = PlatformSettings.load()
+    assert (defaults.pk, defaults.retention_months, defaults.collect_agdref_nationality) == (1, 24, False)
+    defaults.retention_months = 36
+    defaults.save()  # the write path (the administration) creates the row
+    assert list(PlatformSettings.objects.values_list("pk", "retention_months")) == [(1, 36)]
+    assert PlatformSettings.load().retention_months == 36

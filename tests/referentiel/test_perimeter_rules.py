@@ -240,3 +240,40 @@ def test_departements_of_a_siao_and_a_dt_habilitation_add_up_whatever_their_orde
         grant_habilitation(agent=second, role=Role.DT, dt=paris, granted_by=None, reason="x",
                            valid_until=second_ends)
         assert codes(second, C.READ_EXTRACT) == lyon_codes | set(paris.departements.values_list("code", flat=True))
+
+
+def test_the_agent_of_a_session_comes_with_their_valid_habilitations_in_one_query(demo, django_assert_num_queries):
+    """AgentBackend.get_user (every request): the agent and their habilitations valid today, in
+    one query (issue 15), the same habilitations as HabilitationQuerySet.active() reads, in its
+    order, each with its DT; pending, upcoming, expired and revoked ones left out."""
+    from referentiel.backends import AgentBackend
+    from referentiel.models import Habilitation
+
+    agent = Agent.objects.create_user("jointure@demo.test", "x")
+    lyon = demo["dt.lyon"].habilitations.get().dt
+    today = timezone.localdate()
+    grant_habilitation(agent=agent, role=Role.DT, dt=lyon, granted_by=None, reason="x")
+    grant_habilitation(agent=agent, role=Role.SIAO, granted_by=None, reason="x",
+                       departements=Departement.objects.filter(code="75"), valid_until=today + datetime.timedelta(days=30))
+    revoked = grant_habilitation(agent=agent, role=Role.PREFECTURE, granted_by=None, reason="x",
+                                 departements=Departement.objects.filter(code="13"))
+    Habilitation.objects.filter(pk=revoked.pk).update(revoked_at=timezone.now())
+    Habilitation.objects.create(agent=agent, role=Role.PREFECTURE, reason="x", valid_from=today + datetime.timedelta(days=1),
+                                approved_at=timezone.now())  # upcoming
+    Habilitation.objects.create(agent=agent, role=Role.SIAO_DNA, reason="x")  # pending (never approved)
+    with django_assert_num_queries(1):
+        loaded = AgentBackend().get_user(str(agent.pk))
+        habs = perimeter.active_habilitations(loaded)
+        assert [(h.role, str(h.dt) if h.dt_id else None) for h in habs] == [("DT", str(lyon)), ("SIAO", None)]
+        assert loaded.email == "jointure@demo.test" and habs[0].agent is loaded
+        # Values as the ORM reads them (its converters): aware datetimes, dates.
+        assert loaded.date_joined == agent.date_joined and loaded.date_joined.tzinfo is not None
+        assert habs[1].valid_until == today + datetime.timedelta(days=30)
+    assert [h.pk for h in habs] == list(Habilitation.objects.active().filter(agent=agent).values_list("pk", flat=True))
+    # Without any valid habilitation: the agent, and none.
+    with django_assert_num_queries(1):
+        assert perimeter.active_habilitations(AgentBackend().get_user(str(demo["nohab"].pk))) == []
+    # Unknown or deactivated agent: no user.
+    assert AgentBackend().get_user("999999") is None
+    Agent.objects.filter(pk=agent.pk).update(is_active=False)
+    assert AgentBackend().get_user(str(agent.pk)) is None
