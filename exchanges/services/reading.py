@@ -10,7 +10,9 @@
   a 1.6 KB file with cells at A1 and XFD1048576 asks for 512 GB and aborts the process),
   the ZIP container is checked (members, total uncompressed size, compression ratio) and
   the sheet's XML is scanned: its declared ``<dimension ref>`` and the real position of
-  every cell must stay within the row, column and cell limits.
+  every cell must stay within the row, column and cell limits. The upload request checks
+  the container and the declared dimension (a few kilobytes read); the worker checks both
+  again and every cell's position, before calamine is called.
 - CSV: lines longer than ``MAX_LINE_CHARS`` and headers wider than the column limit are
   refused before the lines are split into cells.
 - Blank rows (trailing or not) and blank trailing columns are ignored; rows keep the line
