@@ -10,7 +10,9 @@
   a 1.6 KB file with cells at A1 and XFD1048576 asks for 512 GB and aborts the process),
   the ZIP container is checked (members, total uncompressed size, compression ratio) and
   the sheet's XML is scanned: its declared ``<dimension ref>`` and the real position of
-  every cell must stay within the row, column and cell limits.
+  every cell must stay within the row, column and cell limits. The upload request checks
+  the container and the declared dimension (a few kilobytes read); the worker checks both
+  again and every cell's position, before calamine is called.
 - CSV: lines longer than ``MAX_LINE_CHARS`` and headers wider than the column limit are
   refused before the lines are split into cells.
 - Blank rows (trailing or not) and blank trailing columns are ignored; rows keep the line
@@ -179,16 +181,18 @@ def _first_visible_sheet(archive, names):
 
 
 _REF = re.compile(rb"([A-Z]*)([0-9]*)")
-_DIMENSION = re.compile(rb"<(?:[\w.-]+:)?dimension\s[^>]*?ref=\"([^\"]*)\"")
+_DIMENSION = re.compile(rb"<(?:[\w.-]+:)?dimension\s[^>]*?ref=[\"']([^\"']*)[\"']")  # XML: either quote
 # Fast path: every cell tag is ``<c r="B12"…`` (as Excel, LibreOffice and openpyxl write them).
 _CELL_ROW = re.compile(rb'<c r="[A-Z]+([0-9]+)"')
 _CELL_COLUMN = re.compile(rb'<c r="([A-Z]+)[0-9]')
 # A cell reference that is not letters then digits (the fast path then leaves it to the walk).
-_BAD_CELL_REF = re.compile(rb'<c r="(?![A-Z]{1,3}[0-9]{1,7}")')
-# Namespace-prefixed cells or rows (``<x:c>``): only the exact walk counts them.
-_PREFIXED_MARKS = (b":c ", b":c>", b":c/>", b":row")
+# A cell tag that does not start with ` r="B12"` (no reference, another attribute first, a
+# tab or a line break before it, single quotes, a malformed reference): left to the exact walk.
+_OTHER_CELL_TAG = re.compile(rb'<c(?=[\s/>])(?! r="[A-Z]{1,3}[0-9]{1,7}")')
+# Namespace-prefixed cells or rows (``<x:c>``), or text that looks like one: the exact walk.
+_PREFIXED = re.compile(rb":(?:c[\s/>]|row)")
 # A <row> or <c> start tag and, when present, its r="B12" attribute (letters, digits).
-_ROW_OR_CELL = re.compile(rb"<(?:[\w.-]+:)?(row|c)(?=[\s/>])(?:[^>]*?\sr=\"([A-Z]*)([0-9]*)\")?")
+_ROW_OR_CELL = re.compile(rb"<(?:[\w.-]+:)?(row|c)(?=[\s/>])(?:[^>]*?\sr=[\"']([A-Z]*)([0-9]*)[\"'])?")
 
 
 def _column_number(letters):
@@ -283,12 +287,12 @@ def _fast_extent(block, max_rows):
     many letters as the column limit (``CV`` is column 100: none in an ordinary list). A
     narrower column (``A``–``Z``) can cross no limit when ``Z`` × the row limit stays within
     the cell limit (the default settings); its column is then reported as 0."""
-    tags = block.count(b"<c ") + block.count(b"<c>") + block.count(b"<c/>")
-    with_ref = block.count(b'<c r="')
-    if (with_ref != tags or block.count(b' r="') != with_ref + block.count(b'<row r="')
-            or any(mark in block for mark in _PREFIXED_MARKS) or _BAD_CELL_REF.search(block)):
+    if _OTHER_CELL_TAG.search(block) or _PREFIXED.search(block):
         return None
-    if not tags:
+    cells = block.count(b'<c r="')  # every cell tag, as checked just above
+    if block.count(b' r="') != cells + block.count(b'<row r="'):
+        return None  # an r="…" elsewhere (another element, text): the exact walk
+    if not cells:
         return 0, 0
     max_row = max(map(int, set(_CELL_ROW.findall(block))))
     max_r, max_c, max_cells = limits(max_rows)

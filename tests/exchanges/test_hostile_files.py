@@ -124,6 +124,9 @@ def test_prefixed_cells_without_reference_are_counted_before_the_reader():
 @pytest.mark.parametrize("cells,expected", [
     # A reference that is not letters then digits: the exact walk puts the cell after the previous one.
     ('<c r="A1"/>' + '<c r="1"/>' * 100, "101 colonnes"),
+    # A tab before the reference, or single quotes (both valid XML): the exact walk reads them.
+    ('<c\tr="XFD1"/>', "16\u202f384 colonnes"),
+    ("<c r='XFD1'/>", "16\u202f384 colonnes"),
     # A wide column (two letters, as the limit CV) and a tall row, each found by the fast path.
     ('<c r="CW1"/>', "101 colonnes"),
     ('<c r="A300000"/>', "300\u202f000 lignes"),
@@ -142,6 +145,15 @@ def test_fast_extent_scan(cells, expected):
         return
     with pytest.raises(reading.FileRejected, match=expected):
         reading.read_table(data)
+
+
+def test_a_declared_dimension_in_single_quotes_is_read():
+    sheet = ("<worksheet xmlns='http://schemas.openxmlformats.org/spreadsheetml/2006/main'>"
+             "<dimension ref='A1:XFD1048576'/><sheetData><row r='1'><c r='A1' t='inlineStr'><is><t>Nom</t></is></c>"
+             "</row></sheetData></worksheet>").encode()
+    for check in (reading.sniff_format, reading.read_table):
+        with pytest.raises(reading.FileRejected, match="La feuille déclare une plage jusqu’à XFD1048576"):
+            check(_with_sheet(sheet))
 
 
 def test_the_upload_checks_the_declared_dimension_and_the_worker_every_cell():
