@@ -114,10 +114,12 @@ DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", env.bool("CONN_HEALTH_CHEC
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Embedded default: archives are built by a background thread of the web process
     # (siao_ofii.background) while agents go on using the site. The WAL journal lets readers
-    # and the single writer work at once; a writer waits up to 20 s for another one instead of
-    # failing at once with "database is locked".
+    # and the single writer work at once; transactions take the write lock when they begin
+    # (IMMEDIATE), so that one that has read never fails to become a writer because another
+    # committed in between; a writer waits up to 20 s for another one instead of failing at
+    # once with "database is locked" (Django's documented remedy).
     DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"})
+        {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL;", "transaction_mode": "IMMEDIATE"})
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "referentiel.Agent"
@@ -301,7 +303,7 @@ else:
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db" if REDIS_URL else "django.contrib.sessions.backends.db"
 
 # Limits on uploaded lists.
-# Archive passwords shown per agent and per archive in any hour (exchanges.extracts.services.reveal_refusal).
+# Archive passwords shown per agent and per archive in any hour (exchanges.extracts.delivery.reveal_refusal).
 PASSWORD_REVEALS_PER_USER_HOUR = env.int("PASSWORD_REVEALS_PER_USER_HOUR", default=30)
 PASSWORD_REVEALS_PER_ARCHIVE_HOUR = env.int("PASSWORD_REVEALS_PER_ARCHIVE_HOUR", default=5)
 UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=20 * 1024 * 1024)

@@ -126,20 +126,20 @@ def test_simultaneous_reveals_of_one_archive_stop_at_the_limit(demo, settings, m
     from django.db import connection
     from django.test import RequestFactory
 
-    from exchanges.extracts import delivery, services
+    from exchanges.extracts import delivery
 
     if connection.vendor != "postgresql":
         pytest.skip("VERROU CONSULTATIF NON TESTÉ : il faut PostgreSQL (lancer tests/run_suite.py)")
     settings.PASSWORD_REVEALS_PER_ARCHIVE_HOUR = 5
     extract = _extract(demo)
-    real_refusal = services.reveal_refusal
+    real_refusal = delivery.reveal_refusal
 
     def slow_refusal(user, archive, now=None):
         refusal = real_refusal(user, archive, now)
         time.sleep(0.3)
         return refusal
 
-    monkeypatch.setattr(services, "reveal_refusal", slow_refusal)
+    monkeypatch.setattr(delivery, "reveal_refusal", slow_refusal)
     barrier = threading.Barrier(8)
     shown, errors = [], []
 

@@ -14,16 +14,22 @@ go through ``build_archive``; only the columns and the row → values function d
   atomically: no half-written archive is ever visible under its final name.
 """
 
+import contextlib
 import hashlib
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import pyzipper
 from django.conf import settings
 from django.core.files import File
+from django.db import DatabaseError, connection, transaction
 from django.views.decorators.debug import sensitive_variables
 
+from siao_ofii.privatefiles.storage import private_storage
+
+from .passwords import generate_password
 from .writers import CsvWriter, write_xlsx
 
 AES_VERSION = pyzipper.zipfile_aes.WZ_AES_V2
@@ -99,3 +105,81 @@ def build_archive(storage, dest, name, rows, password, *, cols, to_values, sheet
         with open(zip_tmp, "rb") as fh:
             stored = storage.save(dest, File(fh, name=zip_tmp.name))
     return BuiltArchive(name=stored, size=size, sha256=digest, row_count=count)
+
+
+@sensitive_variables("password")
+def build_once(source, pk, *, buildable, existing, dest, write, record):
+    """The steps both archives share (the monthly list's, ``extracts.services.build_for_list``;
+    the return flow's, ``returns.services.build_archive_for``): lock the source row → reuse an
+    archive already recorded → delete a file a dead build left published under the final name
+    → build with a new password → record it. Returns ``(archive, created)``; ``(None, False)``
+    when the source is gone or not ``buildable`` (any more).
+
+    - ``source``: the source model's queryset; ``pk`` its row.
+    - ``buildable(obj)``, ``existing(obj)`` (the archive recorded, or None), ``dest(obj)`` (the
+      name in the private storage).
+    - ``write(obj, storage, dest, password)``: builds and publishes (``build_archive``), returns
+      the BuiltArchive; ``record(obj, built, password, seconds)``: saves and audits the archive
+      model (inside the transaction), returns it.
+
+    Where the database locks rows (PostgreSQL), the source row stays locked (SELECT … FOR
+    UPDATE) for the whole build: a second builder waits, then finds the archive; the archive's
+    unique constraint is the last line of defence. SQLite locks the whole database for a
+    writer, and a read transaction that committed writes overtook cannot become a writer: the
+    archive is built outside any transaction, then recorded in a short one that checks again
+    (the embedded default, where builds run one by one in one thread: siao_ofii.background).
+    """
+    storage = private_storage()
+    if connection.features.has_select_for_update:
+        with transaction.atomic():
+            obj = source.select_for_update(of=("self",)).filter(pk=pk).first()
+            if obj is None or not buildable(obj):
+                return None, False
+            found = existing(obj)
+            if found is not None:
+                return found, False
+            return _build_and_record(obj, storage, dest(obj), write, record), True
+    obj = source.filter(pk=pk).first()
+    if obj is None or not buildable(obj):
+        return None, False
+    found = existing(obj)
+    if found is not None:
+        return found, False
+    started = time.perf_counter()
+    password = generate_password()
+    built = write(obj, storage, _clear(storage, dest(obj)), password)
+    try:
+        with transaction.atomic():
+            again = source.filter(pk=pk).first()
+            found = existing(again) if again is not None and buildable(again) else None
+            if again is None or not buildable(again) or found is not None:
+                storage.delete(built.name)
+                return found, False
+            return record(obj, built, password, round(time.perf_counter() - started, 3)), True
+    except Exception:
+        with contextlib.suppress(DatabaseError):
+            storage.delete(built.name)
+        raise
+
+
+def _clear(storage, rel):
+    if storage.exists(rel):
+        # Left by a build that died between publishing and committing (no archive names it):
+        # built again, with a new password.
+        storage.delete(rel)
+    return rel
+
+
+@sensitive_variables("password")
+def _build_and_record(obj, storage, rel, write, record):
+    started = time.perf_counter()
+    password = generate_password()
+    built = write(obj, storage, _clear(storage, rel), password)
+    try:
+        return record(obj, built, password, round(time.perf_counter() - started, 3))
+    except Exception:
+        # A failed database statement leaves the transaction unusable: its rollback then
+        # removes a database-stored archive anyway.
+        with contextlib.suppress(DatabaseError):
+            storage.delete(built.name)
+        raise

@@ -5,6 +5,9 @@ flow (``exchanges.returns.views``). The caller has already fetched the archive t
 perimeter rule (``referentiel.perimeter.get_in_perimeter_or_404``).
 """
 
+import datetime
+
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404
 from django.shortcuts import render
@@ -39,12 +42,32 @@ def download_response(request, archive):
     return response
 
 
+def reveal_refusal(user, extract, now=None):
+    """Why the archive password cannot be shown now ("" when it can): at most
+    PASSWORD_REVEALS_PER_USER_HOUR reveals per agent and PASSWORD_REVEALS_PER_ARCHIVE_HOUR
+    per archive in any hour, counted in the audit journal (refused reveals are journaled too,
+    with ``refused``, and do not count). A stolen session cannot harvest every password; an
+    agent opening the month's archives one by one is far below the limits."""
+    from siao_ofii.audit.models import AuditEvent
+
+    since = (now or timezone.now()) - datetime.timedelta(hours=1)
+    shown = AuditEvent.objects.filter(action=AuditAction.PASSWORD_REVEAL, timestamp__gt=since).exclude(
+        details__has_key="refused")
+    if shown.filter(actor=user).count() >= settings.PASSWORD_REVEALS_PER_USER_HOUR:
+        return (f"Vous avez affiché {settings.PASSWORD_REVEALS_PER_USER_HOUR} mots de passe d’archive en moins "
+                "d’une heure : par sécurité, l’affichage est suspendu. Réessayez dans une heure ; si ce n’est pas "
+                "vous, signalez-le à l’administrateur.")
+    if shown.filter(object_type=extract._meta.label, object_id=str(extract.pk)).count() >= \
+            settings.PASSWORD_REVEALS_PER_ARCHIVE_HOUR:
+        return (f"Le mot de passe de cette archive a été affiché {settings.PASSWORD_REVEALS_PER_ARCHIVE_HOUR} fois "
+                "en moins d’une heure : par sécurité, l’affichage est suspendu. Réessayez dans une heure.")
+    return ""
+
+
 @sensitive_variables("password")
 def reveal(request, archive):
     """``(password, "")``, or ``(None, refusal)`` when the reveal throttle refuses; both journaled.
     Shared by the page below and the API (``siao_ofii.api``)."""
-    from .services import reveal_refusal
-
     # The limits are counted in the journal: the check and the reveal's entry are taken one at
     # a time per agent and per archive (siao_ofii.locks), or a burst of simultaneous requests
     # would all pass the check.

@@ -1,14 +1,12 @@
 """Building extracts and reading their state. Tasks, the management command and the views
 call these functions; nothing here knows about HTTP."""
 
-import contextlib
 import datetime
 import logging
 import time
 from dataclasses import dataclass
 
-from django.conf import settings
-from django.db import DatabaseError, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
@@ -22,8 +20,7 @@ from exchanges.services import derive
 from siao_ofii.privatefiles.storage import private_storage
 
 from . import progress
-from .archive import base_name, build_archive, scratch_dir
-from .passwords import generate_password
+from .archive import base_name, build_archive, build_once, scratch_dir
 from .writers import ROW_FIELDS, columns, output_values
 
 logger = logging.getLogger(__name__)
@@ -40,89 +37,70 @@ def _change_counts(ml):
     return derive.movement_counts(ml)
 
 
-@sensitive_variables("password")
 def build_for_list(monthly_list_id):
     """Build the archive of a validated list, once. Returns ``(extract, created)``;
-    ``(None, False)`` when the list is not (or no longer) the validated version.
-
-    Idempotent under concurrency: the MonthlyList row is locked (SELECT … FOR UPDATE) for the
-    whole build, so a second builder waits and then finds the Extract; the unique constraint
-    on (département, period, version) is the last line of defence.
-    """
+    ``(None, False)`` when the list is not (or no longer) the validated version. Idempotent
+    under concurrency (``archive.build_once``: the MonthlyList row is locked for the whole
+    build; the unique constraint on (département, period, version) is the last line of
+    defence)."""
     try:
-        return _build_for_list(monthly_list_id)
+        extract, created = build_once(
+            MonthlyList.objects.select_related("departement"), monthly_list_id,
+            buildable=lambda ml: ml.state == ListState.VALIDATED,
+            existing=lambda ml: Extract.objects.filter(
+                departement_id=ml.departement_id, period=ml.period, version=ml.version).first(),
+            dest=lambda ml: relative_path(ml.departement.code, ml.period, ml.version),
+            write=_write_list_archive, record=_record_extract,
+        )
     finally:
         progress.done("list", monthly_list_id)
+    if created:
+        logger.info("Archive %s produite (%s lignes, %.1f s)", extract.file_name, extract.row_count,
+                    extract.build_seconds)
+    return extract, created
 
 
 @sensitive_variables("password")
-def _build_for_list(monthly_list_id):
-    with transaction.atomic():
-        ml = (
-            MonthlyList.objects.select_for_update(of=("self",))
-            .select_related("departement")
-            .filter(pk=monthly_list_id)
-            .first()
-        )
-        if ml is None or ml.state != ListState.VALIDATED:
-            return None, False
-        existing = Extract.objects.filter(
-            departement_id=ml.departement_id, period=ml.period, version=ml.version
-        ).first()
-        if existing is not None:
-            return existing, False
-        started = time.perf_counter()
-        with_agdref = PlatformSettings.load().collect_agdref_nationality
-        rel = relative_path(ml.departement.code, ml.period, ml.version)
-        storage = private_storage()
-        if storage.exists(rel):
-            # Left by a build that died between publishing and committing (we hold the lock
-            # and no Extract names it): the archive is built again, with a new password.
-            storage.delete(rel)
-        rows = (
-            ListRow.objects.filter(monthly_list=ml)
-            .order_by("line_number")
-            .values_list(*ROW_FIELDS)
-            .iterator(chunk_size=5000)
-        )
-        password = generate_password()
-        built = build_archive(
-            storage, rel, base_name(ml.departement.code, ml.period, ml.version), rows, password,
-            cols=columns(with_agdref), to_values=lambda row: output_values(row, with_agdref),
-            progress=progress.reporter("list", ml.pk, ml.row_count),
-        )
-        try:
-            new, left, ada = _change_counts(ml)
-            extract = Extract(
-                departement=ml.departement, period=ml.period, version=ml.version, monthly_list=ml,
-                file_path=built.name, size=built.size, sha256=built.sha256, row_count=built.row_count,
-                new_count=new, left_count=left, ada_count=ada, with_agdref_nationality=with_agdref,
-                build_seconds=round(time.perf_counter() - started, 3),
-            )
-            extract.set_password(password)
-            extract.save()
-            record(
-                AuditAction.ARCHIVE_BUILT, obj=extract, departement=ml.departement.code, period=ml.period,
-                version=ml.version, rows=built.row_count, sha256=built.sha256, size=built.size,
-            )
-        except Exception:
-            # A failed database statement leaves the transaction unusable: its rollback then
-            # removes a database-stored archive anyway.
-            with contextlib.suppress(DatabaseError):
-                storage.delete(built.name)
-            raise
-        del password
-        extract_id = extract.pk
+def _write_list_archive(ml, storage, rel, password):
+    ml.with_agdref = PlatformSettings.load().collect_agdref_nationality  # read once, recorded on the Extract
+    rows = (
+        ListRow.objects.filter(monthly_list=ml)
+        .order_by("line_number")
+        .values_list(*ROW_FIELDS)
+        .iterator(chunk_size=5000)
+    )
+    return build_archive(
+        storage, rel, base_name(ml.departement.code, ml.period, ml.version), rows, password,
+        cols=columns(ml.with_agdref), to_values=lambda row: output_values(row, ml.with_agdref),
+        progress=progress.reporter("list", ml.pk, ml.row_count),
+    )
 
-        def _notify():
-            from .tasks import notify_extract_ready
 
-            notify_extract_ready.delay(extract_id)
+@sensitive_variables("password")
+def _record_extract(ml, built, password, seconds):
+    with_agdref = ml.with_agdref
+    new, left, ada = _change_counts(ml)
+    extract = Extract(
+        departement=ml.departement, period=ml.period, version=ml.version, monthly_list=ml,
+        file_path=built.name, size=built.size, sha256=built.sha256, row_count=built.row_count,
+        new_count=new, left_count=left, ada_count=ada, with_agdref_nationality=with_agdref,
+        build_seconds=seconds,
+    )
+    extract.set_password(password)
+    extract.save()
+    record(
+        AuditAction.ARCHIVE_BUILT, obj=extract, departement=ml.departement.code, period=ml.period,
+        version=ml.version, rows=built.row_count, sha256=built.sha256, size=built.size,
+    )
+    extract_id = extract.pk
 
-        transaction.on_commit(_notify)
-    logger.info("Archive %s produite (%s lignes, %.1f s)", extract.file_name, extract.row_count,
-                extract.build_seconds)
-    return extract, True
+    def _notify():
+        from .tasks import notify_extract_ready
+
+        notify_extract_ready.delay(extract_id)
+
+    transaction.on_commit(_notify)
+    return extract
 
 
 def build_period(period, departement_codes=None):
@@ -378,25 +356,3 @@ def overview(departements, period, today=None):
             monthly_list=ml, extract=extract_for_list,
         ))
     return result
-
-
-def reveal_refusal(user, extract, now=None):
-    """Why the archive password cannot be shown now ("" when it can): at most
-    PASSWORD_REVEALS_PER_USER_HOUR reveals per agent and PASSWORD_REVEALS_PER_ARCHIVE_HOUR
-    per archive in any hour, counted in the audit journal (refused reveals are journaled too,
-    with ``refused``, and do not count). A stolen session cannot harvest every password; an
-    agent opening the month's archives one by one is far below the limits."""
-    from siao_ofii.audit.models import AuditEvent
-
-    since = (now or timezone.now()) - datetime.timedelta(hours=1)
-    shown = AuditEvent.objects.filter(action=AuditAction.PASSWORD_REVEAL, timestamp__gt=since).exclude(
-        details__has_key="refused")
-    if shown.filter(actor=user).count() >= settings.PASSWORD_REVEALS_PER_USER_HOUR:
-        return (f"Vous avez affiché {settings.PASSWORD_REVEALS_PER_USER_HOUR} mots de passe d’archive en moins "
-                "d’une heure : par sécurité, l’affichage est suspendu. Réessayez dans une heure ; si ce n’est pas "
-                "vous, signalez-le à l’administrateur.")
-    if shown.filter(object_type=extract._meta.label, object_id=str(extract.pk)).count() >= \
-            settings.PASSWORD_REVEALS_PER_ARCHIVE_HOUR:
-        return (f"Le mot de passe de cette archive a été affiché {settings.PASSWORD_REVEALS_PER_ARCHIVE_HOUR} fois "
-                "en moins d’une heure : par sécurité, l’affichage est suspendu. Réessayez dans une heure.")
-    return ""

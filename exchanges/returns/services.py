@@ -12,22 +12,19 @@
   archive (``exchanges.extracts.archive`` / ``passwords``).
 """
 
-import contextlib
 import gc
 import hashlib
 import logging
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from django.db import DatabaseError, transaction
+from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
 from exchanges import periods
-from exchanges.extracts.archive import base_name, build_archive
-from exchanges.extracts.passwords import generate_password
+from exchanges.extracts.archive import base_name, build_archive, build_once
 from exchanges.extracts.writers import Column
 from exchanges.models import ReturnArchive, ReturnFile, ReturnRow, ReturnState
 from exchanges.services.reading import FileRejected, read_table
@@ -228,56 +225,46 @@ def _queue_archive(pk):
 ARCHIVE_COLUMNS = [Column(f.label, f.width, "date" if f.kind == "date" else "text") for f in FIELDS]
 
 
-@sensitive_variables("password")
 def build_archive_for(return_file_id):
-    """Build the archive of a stored return file, once. Returns ``(archive, created)``."""
-    with transaction.atomic():
-        rf = (ReturnFile.objects.select_for_update(of=("self",)).select_related("departement")
-              .filter(pk=return_file_id).first())
-        if rf is None or rf.state != ReturnState.STORED:
-            return None, False
-        existing = ReturnArchive.objects.filter(return_file=rf).first()
-        if existing is not None:
-            return existing, False
-        started = time.perf_counter()
-        rel = relative_path(rf.departement.code, rf.period, rf.version)
-        storage = private_storage()
-        if storage.exists(rel):
-            # Left by a build that died between publishing and committing (we hold the lock
-            # and no ReturnArchive names it): built again, with a new password.
-            storage.delete(rel)
-        # Exactly the II.B.2 fields, in the order of ``columns.FIELDS``: nothing else leaves.
-        rows = ReturnRow.objects.filter(return_file=rf).order_by("line_number").values_list(*FIELD_NAMES)
-        password = generate_password()
-        built = build_archive(storage, rel, base_name(rf.departement.code, rf.period, rf.version, ARCHIVE_PREFIX),
-                              rows.iterator(chunk_size=2000), password, cols=ARCHIVE_COLUMNS, to_values=list,
-                              sheet_title="Flux retour")
-        try:
-            archive = ReturnArchive(
-                departement=rf.departement, period=rf.period, version=rf.version, return_file=rf, file_path=built.name,
-                size=built.size, sha256=built.sha256, row_count=built.row_count,
-                build_seconds=round(time.perf_counter() - started, 3),
-            )
-            archive.set_password(password)
-            archive.save()
-            record(AuditAction.ARCHIVE_BUILT, obj=archive, departement=rf.departement.code, period=rf.period,
-                   version=rf.version, rows=built.row_count, sha256=built.sha256, size=built.size, flow="retour")
-        except Exception:
-            # A failed statement leaves the transaction unusable: its rollback then removes a
-            # database-stored archive anyway.
-            with contextlib.suppress(DatabaseError):
-                storage.delete(built.name)
-            raise
-        del password
-        archive_id = archive.pk
+    """Build the archive of a stored return file, once. Returns ``(archive, created)``
+    (``exchanges.extracts.archive.build_once``: the same steps as the monthly list's)."""
+    return build_once(
+        ReturnFile.objects.select_related("departement"), return_file_id,
+        buildable=lambda rf: rf.state == ReturnState.STORED,
+        existing=lambda rf: ReturnArchive.objects.filter(return_file=rf).first(),
+        dest=lambda rf: relative_path(rf.departement.code, rf.period, rf.version),
+        write=_write_return_archive, record=_record_return_archive,
+    )
 
-        def _notify():
-            from .tasks import notify_return_archive_ready
 
-            notify_return_archive_ready.delay(archive_id)
+@sensitive_variables("password")
+def _write_return_archive(rf, storage, rel, password):
+    # Exactly the II.B.2 fields, in the order of ``columns.FIELDS``: nothing else leaves.
+    rows = ReturnRow.objects.filter(return_file=rf).order_by("line_number").values_list(*FIELD_NAMES)
+    return build_archive(storage, rel, base_name(rf.departement.code, rf.period, rf.version, ARCHIVE_PREFIX),
+                         rows.iterator(chunk_size=2000), password, cols=ARCHIVE_COLUMNS, to_values=list,
+                         sheet_title="Flux retour")
 
-        transaction.on_commit(_notify)
-    return archive, True
+
+@sensitive_variables("password")
+def _record_return_archive(rf, built, password, seconds):
+    archive = ReturnArchive(
+        departement=rf.departement, period=rf.period, version=rf.version, return_file=rf, file_path=built.name,
+        size=built.size, sha256=built.sha256, row_count=built.row_count, build_seconds=seconds,
+    )
+    archive.set_password(password)
+    archive.save()
+    record(AuditAction.ARCHIVE_BUILT, obj=archive, departement=rf.departement.code, period=rf.period,
+           version=rf.version, rows=built.row_count, sha256=built.sha256, size=built.size, flow="retour")
+    archive_id = archive.pk
+
+    def _notify():
+        from .tasks import notify_return_archive_ready
+
+        notify_return_archive_ready.delay(archive_id)
+
+    transaction.on_commit(_notify)
+    return archive
 
 
 # --- state per département, for the DT and headquarters dashboards -------------------------

@@ -21,6 +21,7 @@ from exchanges.models import ListState
 from exchanges.services import workflow
 from exchanges.services.reading import FileRejected
 from referentiel.models import Agent, Departement
+from siao_ofii import background
 
 SYSTEM_EMAIL = "import_list@system.invalid"
 
@@ -83,6 +84,9 @@ class Command(BaseCommand):
             try:
                 ml = workflow.validate_list(ml, agent, system=system)
                 result.update(status=ml.state, version=ml.version, late=ml.is_late)
+                # In-process, the archive is built in a background thread (siao_ofii.background):
+                # the command ends once it is built, as before.
+                background.wait_idle()
             except workflow.WorkflowError as exc:
                 result.update(validation_refused=str(exc))
                 code = 2
