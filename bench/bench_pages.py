@@ -4,7 +4,7 @@
    logged in with a second factor, through the whole middleware stack (django.test.Client):
    server time per request, SQL queries, and whether a GET writes (INSERT/UPDATE/DELETE).
    Reference, same run: rendering the same template with the same context (cached loader).
-2. Over loopback: gunicorn (2 workers × 4 threads, like a 2-core server) and 20 concurrent
+2. Over loopback: gunicorn (2 workers × 4 threads, like a 2-core server; --workers/--threads) and 20 concurrent
    agents, each with its own logged-in session (SIAO, DT, headquarters and prefecture accounts;
    DT and headquarters with a verified second factor), walking 8 pages each in a loop.
    p50/p95/p99 latency, requests/s and errors. Reference, same run: the health endpoint

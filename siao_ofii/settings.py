@@ -210,7 +210,7 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": (
-            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            "siao_ofii.staticstorage.ManifestStaticFilesStorage"  # WhiteNoise's, URLs memoised
             if env.bool("STATIC_MANIFEST", default=not DEBUG)
             else "django.contrib.staticfiles.storage.StaticFilesStorage"
         )
