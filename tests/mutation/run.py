@@ -47,6 +47,7 @@ GROUPS = {
         ["referentiel/models.py", "referentiel/services.py"],
         ["tests/referentiel/test_habilitations.py", "tests/referentiel/test_perimeter_rules.py",
          "tests/referentiel/test_referentiel.py", "tests/referentiel/test_habilitation_rules.py",
+         "tests/referentiel/test_habilitation_states.py",
          "tests/trust/test_granting_authority.py"],
     ),
     "validation": (
