@@ -43,6 +43,8 @@ def test_states_on_the_frozen_day(demo):
     ended_yesterday = _siao(x, TODAY - 20 * DAY, TODAY - 11 * DAY)
     revoked = _siao(_agent("revoque@demo.test"), TODAY, TODAY + DAY)
     revoke_habilitation(revoked, revoked_by=demo["admin"])
+    revoked_then_ended = _siao(Agent.objects.get(email="revoque@demo.test"), TODAY - 30 * DAY, TODAY - 20 * DAY)
+    revoke_habilitation(revoked_then_ended, revoked_by=demo["admin"])
     pending = grant_habilitation(agent=x, role=Role.SIEGE, granted_by=demo["admin"], reason="r",
                                  valid_from=TODAY + DAY, valid_until=TODAY + 2 * DAY)
     mine = Habilitation.objects.filter(agent__email__in=["etats@demo.test", "revoque@demo.test"])
@@ -54,8 +56,9 @@ def test_states_on_the_frozen_day(demo):
     assert pks("pending") == {pending.pk}
     assert pks("upcoming") == {starts_tomorrow.pk}  # not the pending one, which also starts later
     assert pks("expired") == {ended_yesterday.pk}
-    assert pks("revoked") == {revoked.pk}
-    assert pks("anything else") == {ends_today.pk, starts_tomorrow.pk, ended_yesterday.pk, revoked.pk, pending.pk}
+    assert pks("revoked") == {revoked.pk, revoked_then_ended.pk}  # revoked, never "expired"
+    assert pks("anything else") == {ends_today.pk, starts_tomorrow.pk, ended_yesterday.pk, revoked.pk, pending.pk,
+                                    revoked_then_ended.pk}
     # The same question asked for another day.
     assert pks("active", TODAY + DAY) == {starts_tomorrow.pk}
     assert pks("expired", TODAY + DAY) == {ends_today.pk, ended_yesterday.pk}
@@ -158,6 +161,16 @@ def test_platform_settings_are_one_row(settings):
     other = PlatformSettings(retention_months=12)
     other.save()
     assert PlatformSettings.objects.count() == 1 and PlatformSettings.load().retention_months == 12
+    # save() passes its options on: only the listed field is written.
+    loaded = PlatformSettings.load()
+    loaded.collect_agdref_nationality, loaded.retention_months = True, 18
+    loaded.save(update_fields=["retention_months"])
+    assert (PlatformSettings.load().collect_agdref_nationality, PlatformSettings.load().retention_months) == (False, 18)
+    rhone = Departement.objects.get(code="69")
+    rhone.name, rhone.prefecture_town = "Rhône (nouveau nom)", "Ailleurs"
+    rhone.save(update_fields=["name"])
+    assert Departement.objects.filter(code="69").values_list("name", "prefecture_town").get() == (
+        "Rhône (nouveau nom)", "Lyon")
     validate_period("")
     validate_period("2026-11")
     with pytest.raises(ValidationError) as exc:
