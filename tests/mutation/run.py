@@ -8,7 +8,10 @@ summary in the note.
 
 Usage: python tests/mutation/run.py [group ...]        (all groups when none is given)
        MUTATION_JOBS=2 to set mutmut's --max-children (default 2: the machine is shared);
-       MUTATION_SCRATCH=dir for the scratch copies (default .cache/mutation).
+       MUTATION_SCRATCH=dir for the scratch copies (default .cache/mutation);
+       MUTATION_DIFFS=0 to list the survivors by name without their diffs (much faster);
+       MUTATION_REPORT_ONLY=1 to print the summary of the last run kept in the scratch copy
+       (nothing is run; e.g. after EQUIVALENT.md was edited).
 
 Prints, per group, killed (timeouts included) / total and the kill ratio, then every surviving mutant with its diff.
 A survivor listed in tests/mutation/EQUIVALENT.md (by mutant name) is an explained equivalent
@@ -44,6 +47,7 @@ GROUPS = {
         ["referentiel/models.py", "referentiel/services.py"],
         ["tests/referentiel/test_habilitations.py", "tests/referentiel/test_perimeter_rules.py",
          "tests/referentiel/test_referentiel.py", "tests/referentiel/test_habilitation_rules.py",
+         "tests/referentiel/test_habilitation_states.py",
          "tests/trust/test_granting_authority.py"],
     ),
     "validation": (
@@ -122,20 +126,23 @@ def run_group(name, modules, tests, jobs):
     if not tests:  # mutmut would run the whole suite for every mutant
         print(f"[{name}] aucun des tests choisis n’existe : groupe ignoré.")
         return None
-    copy_project(dest)
-    write_config(dest, modules, tests)
-    for old in dest.glob("db-*.sqlite3") if dest.exists() else []:
-        old.unlink()
+    report_only = os.environ.get("MUTATION_REPORT_ONLY") == "1"
+    if not report_only:
+        copy_project(dest)
+        write_config(dest, modules, tests)
+        for old in dest.glob("db-*.sqlite3") if dest.exists() else []:
+            old.unlink()
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "TEST_REDIS_URL")}
     env.update(DJANGO_SETTINGS_MODULE="siao_ofii.settings_test", HYPOTHESIS_PROFILE="mutation",
                MUTATION_DB_TEMPLATE=str(dest / "db-template.sqlite3"))
     mutmut = [str(Path(sys.executable).with_name("mutmut"))]
     started = time.monotonic()
-    log = (SCRATCH / f"{name}.log").open("w")
-    subprocess.run([*mutmut, "run", "--max-children", str(jobs)], cwd=dest, env=env, stdout=log,
-                   stderr=subprocess.STDOUT, check=False)
-    subprocess.run([*mutmut, "export-cicd-stats"], cwd=dest, env=env, stdout=log, stderr=subprocess.STDOUT,
-                   check=False)
+    if not report_only:
+        log = (SCRATCH / f"{name}.log").open("w")
+        subprocess.run([*mutmut, "run", "--max-children", str(jobs)], cwd=dest, env=env, stdout=log,
+                       stderr=subprocess.STDOUT, check=False)
+        subprocess.run([*mutmut, "export-cicd-stats"], cwd=dest, env=env, stdout=log, stderr=subprocess.STDOUT,
+                       check=False)
     stats_file = dest / "mutants" / "mutmut-cicd-stats.json"
     if not stats_file.exists():
         print(f"[{name}] mutmut n’a produit aucun résultat : voir {SCRATCH / f'{name}.log'}")
@@ -146,9 +153,12 @@ def run_group(name, modules, tests, jobs):
                  if line.strip().endswith(("survived", "no tests", "suspicious"))]
     known = equivalents()
     diffs = {}
+    # One `mutmut show` per survivor takes seconds on a loaded machine: MUTATION_DIFFS=0 lists
+    # the names only (then `cd .cache/mutation/<group> && mutmut show <name>` for one).
+    show = os.environ.get("MUTATION_DIFFS", "1") != "0"
     for mutant in survivors:
         diffs[mutant] = subprocess.run([*mutmut, "show", mutant], cwd=dest, env=env, capture_output=True,
-                                       text=True).stdout
+                                       text=True).stdout if show else ""
     total = stats["total"] - stats.get("skipped", 0)
     # A mutant that makes the tests time out (e.g. an endless loop) is detected: counted as killed.
     killed = stats["killed"] + stats.get("timeout", 0)

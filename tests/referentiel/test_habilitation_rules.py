@@ -113,6 +113,8 @@ def test_the_prefecture_designates_dna_agents_of_its_departement_at_once(demo):
     assert asked.approved_at is None
     assert refusal_to_approve(demo["admin"], asked) == BY_PREFECTURE
     assert refusal_to_approve(pref, asked) is None
+    # The départements being approved (e.g. edited in the admin form) are the ones checked.
+    assert refusal_to_approve(pref, asked, departements=[dep("01")]) == BY_PREFECTURE
     approved = approve_habilitation(asked, approved_by=pref)
     assert (approved.approved_by, approved.designated_by) == (pref, pref)
 
