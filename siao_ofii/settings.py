@@ -298,9 +298,10 @@ else:
                           "LOCATION": str(env.path("CACHE_DIR", default=VAR_DIR / "cache"))}}
 # Sessions read from that cache when it is Redis (issue 15, goal 3): a request reads its session
 # from Redis, not from PostgreSQL; every write still goes to both (cached_db), so a logout
-# (which deletes the row and the cache entry) or a session's expiry holds in every process at
-# the next request. Not with the file cache: each machine would keep its own copy.
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db" if REDIS_URL else "django.contrib.sessions.backends.db"
+# (which deletes the cache entry, then the row) or a session's expiry holds in every process at
+# the next request; a Redis outage falls back to the database (siao_ofii/sessions.py). Not with
+# the file cache: each machine would keep its own copy.
+SESSION_ENGINE = "siao_ofii.sessions" if REDIS_URL else "django.contrib.sessions.backends.db"
 
 # Limits on uploaded lists.
 # Archive passwords shown per agent and per archive in any hour (exchanges.extracts.delivery.reveal_refusal).

@@ -24,7 +24,7 @@ def redis_sessions(settings):
         pytest.skip("Redis absent (TEST_REDIS_URL)")
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
                                    "LOCATION": settings.TEST_REDIS_URL, "KEY_PREFIX": PREFIX}}
-    settings.SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    settings.SESSION_ENGINE = "siao_ofii.sessions"
     yield
     import redis
 
@@ -65,13 +65,41 @@ def test_a_revoked_habilitation_stops_at_the_next_request_with_redis_sessions(cl
     assert response.status_code == 403
 
 
+def test_a_redis_outage_keeps_pages_working_and_a_logout_never_half_done(client, demo, redis_sessions, settings,
+                                                                        time_machine):
+    """Redis unreachable (port 1): the page reads its session from PostgreSQL; the logout fails
+    and leaves the session whole (Django's order would delete the row and leave the Redis copy,
+    usable by a replayed cookie once Redis is back). Redis back: the logout ends it everywhere."""
+    import redis
+
+    from django.contrib.sessions.models import Session
+
+    time_machine.move_to(FROZEN_NOW, tick=False)
+    login(client, demo["siao.69"])
+    cookie = client.cookies[django_settings.SESSION_COOKIE_NAME].value
+    working = settings.CACHES
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                                   "LOCATION": "redis://127.0.0.1:1/0", "KEY_PREFIX": PREFIX}}
+    page = client.get(reverse("exchanges:my_lists"))
+    assert page.status_code == 200 and "siao.69@demo.test" in page.content.decode()
+    with pytest.raises(redis.exceptions.ConnectionError):
+        client.post(reverse("logout"))
+    assert Session.objects.filter(session_key=cookie).exists()
+    settings.CACHES = working
+    assert _anonymous_with(cookie).get(reverse("exchanges:my_lists")).status_code == 200  # still whole
+    assert client.post(reverse("logout")).status_code == 302
+    assert not Session.objects.filter(session_key=cookie).exists()
+    response = _anonymous_with(cookie).get(reverse("exchanges:my_lists"))
+    assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
+
+
 SHOW = "import django; django.setup(); from django.conf import settings as s; " \
        "print(s.SESSION_ENGINE, s.CACHES['default']['BACKEND'])"
 
 
 @pytest.mark.parametrize("redis_url, engine, cache", [
     ("", "django.contrib.sessions.backends.db", "django.core.cache.backends.filebased.FileBasedCache"),
-    ("redis://127.0.0.1:6379/15", "django.contrib.sessions.backends.cached_db",
+    ("redis://127.0.0.1:6379/15", "siao_ofii.sessions",
      "django.core.cache.backends.redis.RedisCache"),
 ])
 def test_the_session_engine_follows_redis_url(redis_url, engine, cache):
