@@ -313,3 +313,13 @@ def test_journal_names_the_agent_when_there_is_no_request(demo, dep69):
     ml = uploaded(dep69, user, rows=samples.GOOD[:2])
     workflow.delete_row(ml.rows.get(line_number=3), user=user)
     assert (last_event().actor_email, last_event().ip_address) == ("siao.69@demo.test", None)
+
+
+def test_row_fix_and_new_version_journal_the_agent_without_a_request(demo, dep69):
+    user = demo["siao.69"]
+    ml = uploaded(dep69, user, rows=samples.GOOD[:1] + samples.BAD[:1])
+    workflow.update_row(ml.rows.get(line_number=3), _values(samples.GOOD[1]), user=user)
+    assert last_event().actor_email == "siao.69@demo.test"
+    workflow.validate_list(MonthlyList.objects.get(pk=ml.pk), user)
+    workflow.start_correction(MonthlyList.objects.get(pk=ml.pk), user=user, reason=REASON)
+    assert (last_event().actor_email, last_event().details["step"]) == ("siao.69@demo.test", "new_version")
