@@ -294,3 +294,32 @@ def test_new_version_of_a_long_list_copies_every_row(demo, dep69):
     assert draft.rows.count() == 5001
     assert draft.rows.order_by("-line_number").values_list("line_number", flat=True).first() == 5002
     assert datetime.date(1990, 1, 1) + datetime.timedelta(days=5000) == draft.rows.get(line_number=5002).birth_date
+
+
+def test_an_attempt_counts_for_its_own_list_only(demo, dep69):
+    user = demo["siao.69"]
+    mine, other = received(dep69, user), received(Departement.objects.get(code="01"), user)
+    assert workflow.start_attempt(mine.pk) is True
+    assert [MonthlyList.objects.get(pk=ml.pk).attempts for ml in (mine, other)] == [1, 0]
+
+
+def test_journal_names_the_agent_when_there_is_no_request(demo, dep69):
+    """A correction made outside a page (a script, a task) is still journaled under the agent."""
+    user = demo["siao.69"]
+    waiting = _needs_mapping(dep69, user)
+    workflow.set_mapping(waiting, {"status": 4}, user=user, run=False)
+    assert (last_event().actor_email, last_event().details) == ("siao.69@demo.test", {"period": PERIOD,
+                                                                                      "step": "column_mapping"})
+    ml = uploaded(dep69, user, rows=samples.GOOD[:2])
+    workflow.delete_row(ml.rows.get(line_number=3), user=user)
+    assert (last_event().actor_email, last_event().ip_address) == ("siao.69@demo.test", None)
+
+
+def test_row_fix_and_new_version_journal_the_agent_without_a_request(demo, dep69):
+    user = demo["siao.69"]
+    ml = uploaded(dep69, user, rows=samples.GOOD[:1] + samples.BAD[:1])
+    workflow.update_row(ml.rows.get(line_number=3), _values(samples.GOOD[1]), user=user)
+    assert last_event().actor_email == "siao.69@demo.test"
+    workflow.validate_list(MonthlyList.objects.get(pk=ml.pk), user)
+    workflow.start_correction(MonthlyList.objects.get(pk=ml.pk), user=user, reason=REASON)
+    assert (last_event().actor_email, last_event().details["step"]) == ("siao.69@demo.test", "new_version")
