@@ -103,8 +103,10 @@ def write_config(dest, modules, tests):
         + block("source_paths", PACKAGES)
         + block("only_mutate", modules)
         + block("also_copy", ALSO_COPY)
-        # No random order (mutmut compares runs), no slow real-worker or browser tests.
-        + block("pytest_add_cli_args", ["-p", "no:randomly", "-m", "not browser and not worker"])
+        # No random order (mutmut compares runs), no slow real-worker or browser tests, and not the
+        # tests that measure this process's peak memory (mutmut's own bookkeeping inflates it).
+        + block("pytest_add_cli_args", ["-p", "no:randomly", "-m", "not browser and not worker",
+                                        "-k", "not 2s_and_200mb"])
         + block("pytest_add_cli_args_test_selection", tests)
     )
 
