@@ -116,11 +116,39 @@ def test_password_reveals_are_throttled_per_archive_and_per_agent(client, demo, 
         assert reveal(first).status_code == 200 and reveal(second).status_code == 200
 
 
+def _at_once(count, attempt):
+    """``attempt(n)`` for n in range(count), each in its own thread (and database connection),
+    all released at the same instant; returns their results, fails on any exception."""
+    import threading
+    import traceback
+
+    from django.db import connection as thread_connection
+
+    barrier = threading.Barrier(count)
+    results, errors = [], []
+
+    def run(n):
+        try:
+            barrier.wait()
+            results.append(attempt(n))
+        except Exception:  # noqa: BLE001
+            errors.append(traceback.format_exc())
+        finally:
+            thread_connection.close()
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not errors, errors
+    return results
+
+
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_simultaneous_reveals_of_one_archive_stop_at_the_limit(demo, settings, monkeypatch):
     """Eight reveals of one archive sent at once, limit 5 an hour: five passwords shown, three
     refused, each journaled once. Without serialisation all eight read « 0 shown »."""
-    import threading
     import time
 
     from django.db import connection
@@ -140,31 +168,13 @@ def test_simultaneous_reveals_of_one_archive_stop_at_the_limit(demo, settings, m
         return refusal
 
     monkeypatch.setattr(delivery, "reveal_refusal", slow_refusal)
-    barrier = threading.Barrier(8)
-    shown, errors = [], []
-
     def attempt(n):
-        from django.db import connection as thread_connection
-
         request = RequestFactory().post("/", REMOTE_ADDR=f"192.0.2.{n + 1}")
         request.user = demo["dt.lyon"]
-        try:
-            barrier.wait()
-            password, refusal = delivery.reveal(request, extract)
-            shown.append(password == extract.reveal_password() and not refusal)
-        except Exception:  # noqa: BLE001
-            import traceback
+        password, refusal = delivery.reveal(request, extract)
+        return password == extract.reveal_password() and not refusal
 
-            errors.append(traceback.format_exc())
-        finally:
-            thread_connection.close()
-
-    threads = [threading.Thread(target=attempt, args=(n,)) for n in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    assert not errors, errors
+    shown = _at_once(8, attempt)
     assert sorted(shown) == [False] * 3 + [True] * 5
     events = AuditEvent.objects.filter(action=AuditAction.PASSWORD_REVEAL)
     assert events.exclude(details__has_key="refused").count() == 5
@@ -238,7 +248,6 @@ def test_simultaneous_attempts_on_one_account_are_counted_one_at_a_time(demo, mo
     one counts (the 10th) and the seven others wait behind it and are then refused by the delay.
     Without serialisation all eight read « 9 failures » before any was journaled and all eight
     were tried (the check is slowed here so that they overlap every time)."""
-    import threading
     import time
 
     from django.db import connection
@@ -259,28 +268,7 @@ def test_simultaneous_attempts_on_one_account_are_counted_one_at_a_time(demo, mo
         return wait
 
     monkeypatch.setattr(login_throttle, "wait_for", slow_wait_for)
-    barrier = threading.Barrier(8)
-    statuses, errors = [], []
-
-    def attempt(n):
-        from django.db import connection as thread_connection
-
-        try:
-            barrier.wait()
-            statuses.append(_login(Client(), email, f"rafale-{n}", f"192.0.2.{n + 1}").status_code)
-        except Exception:  # noqa: BLE001
-            import traceback
-
-            errors.append(traceback.format_exc())
-        finally:
-            thread_connection.close()
-
-    threads = [threading.Thread(target=attempt, args=(n,)) for n in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    assert not errors, errors
+    statuses = _at_once(8, lambda n: _login(Client(), email, f"rafale-{n}", f"192.0.2.{n + 1}").status_code)
     assert statuses == [200] * 8
     events = AuditEvent.objects.filter(action=AuditAction.LOGIN_FAILURE, actor_email=email)
     assert events.exclude(details__has_key="throttled").count() == 10
