@@ -71,6 +71,16 @@ def _private_storage(settings, tmp_path):
 
 
 @pytest.fixture(autouse=True)
+def _compile_the_session_query_anew():
+    """``referentiel.perimeter`` compiles the query of a session's agent once per process. Each
+    test starts without it, so that the query a test runs is built by the code under test (the
+    mutation harness forks its mutants from a process that already compiled it)."""
+    from referentiel import perimeter
+
+    perimeter._COMPILED.clear()
+
+
+@pytest.fixture(autouse=True)
 def _frozen_clock(request):
     """Every test starts at FROZEN_NOW (the clock then ticks, so that code measuring durations
     still works). Tests marked ``browser`` or ``worker`` are exempt (see REAL_CLOCK_MARKERS);

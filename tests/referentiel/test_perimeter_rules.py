@@ -168,6 +168,44 @@ def test_object_outside_the_perimeter_is_404_and_journaled(demo):
     assert found == ml and AuditEvent.objects.filter(action=AuditAction.PERIMETER_DENIED).count() == 1
 
 
+def test_a_row_behind_another_list_and_a_row_outside_are_journaled_with_their_reason(demo):
+    """A row is looked up among the rows of the list named in the URL. Behind one's own other list: « hors de
+    l’objet demandé »; in another département's list: « hors périmètre ». Both name the row's
+    département (found through its list: a row has no département of its own)."""
+    from exchanges.models import ListRow
+
+    mine = make_list("69", "2026-11", uploaded_by=demo["siao.69"], state=ListState.DRAFT, rows=2)
+    other = make_list("69", "2026-10", uploaded_by=demo["siao.69"], state=ListState.DRAFT, rows=1)
+    row = mine.rows.order_by("line_number").first()
+    with pytest.raises(Http404):
+        perimeter.get_in_perimeter_or_404(_request(demo["siao.69"], "/r/"), other.rows.all(), C.SUBMIT_LIST,
+                                          pk=row.pk)
+    with pytest.raises(Http404):
+        perimeter.get_in_perimeter_or_404(_request(demo["siao.75"], "/r/"), ListRow.objects.all(), C.SUBMIT_LIST,
+                                          pk=row.pk)
+    events = list(AuditEvent.objects.filter(action=AuditAction.PERIMETER_DENIED).order_by("pk"))
+    assert [(e.actor_email, e.departement, e.object_type, e.object_id, e.details) for e in events] == [
+        ("siao.69@demo.test", "69", "exchanges.ListRow", str(row.pk),
+         {"capability": "submit_list", "path": "/r/", "reason": "hors de l’objet demandé"}),
+        ("siao.75@demo.test", "69", "exchanges.ListRow", str(row.pk),
+         {"capability": "submit_list", "path": "/r/", "reason": "hors périmètre"}),
+    ]
+
+
+def test_a_page_without_object_refuses_a_role_without_the_capability_and_journals_it(demo):
+    """Only OFII uploads the return flow (R744-48 2°): a SIAO agent gets 403 and an entry; a DT
+    agent goes through, unjournaled."""
+    from django.core.exceptions import PermissionDenied
+
+    with pytest.raises(PermissionDenied):
+        perimeter.require_capability(_request(demo["siao.69"], "/flux-retour/"), C.UPLOAD_REVERSE_FLOW)
+    event = AuditEvent.objects.get(action=AuditAction.PERIMETER_DENIED)
+    assert (event.actor_email, event.departement, event.details) == (
+        "siao.69@demo.test", "", {"capability": "upload_reverse_flow", "path": "/flux-retour/"})
+    assert perimeter.require_capability(_request(demo["dt.lyon"]), C.UPLOAD_REVERSE_FLOW) is None
+    assert AuditEvent.objects.filter(action=AuditAction.PERIMETER_DENIED).count() == 1
+
+
 def test_object_that_does_not_exist_is_404_without_journal(demo):
     with pytest.raises(Http404):
         perimeter.get_in_perimeter_or_404(_request(demo["siao.75"]), MonthlyList.objects.all(), C.SUBMIT_LIST,
