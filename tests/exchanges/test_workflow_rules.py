@@ -261,3 +261,195 @@ def test_only_drafts_and_validated_lists_of_the_month_count(demo, dep69):
     rhone = uploaded(dep69, user, rows=samples.GOOD[:1])
     assert ofii(rhone) == {2: []}
     assert [r.ofii_warnings for r in ListRow.objects.exclude(monthly_list=rhone)] == [[], [], []]
+
+
+# --- calendar -------------------------------------------------------------------------------
+
+
+def test_a_list_validated_at_the_last_instant_of_the_10th_is_on_time():
+    assert workflow.is_late("2026-12", datetime.datetime(2026, 12, 10, 23, 59, 59, 999999, tzinfo=PARIS)) is False
+
+
+def test_selectable_periods_follow_the_given_day_not_the_clock():
+    assert workflow.current_period(datetime.date(2027, 3, 5)) == "2027-03"
+    assert workflow.selectable_periods(datetime.date(2027, 3, 5)) == ["2027-03", "2027-02"]
+
+
+# --- receiving a file -----------------------------------------------------------------------
+
+
+def test_upload_is_stored_encrypted_and_journaled_with_its_fingerprint(demo, dep69):
+    import hashlib
+
+    from siao_ofii.privatefiles.crypto import open_encrypted
+
+    user = demo["siao.69"]
+    make_list("69", PERIOD, uploaded_by=user, validated_by=user, rows=1)  # this month's v1
+    data = samples.csv_bytes(samples.GOOD)
+    ml = workflow.receive_upload(dep69, PERIOD, data, name="C:/Mes documents/" + "n" * 300 + ".csv", user=user,
+                                 request=with_request(user), run=False)
+    ml.refresh_from_db()
+    assert (ml.state, ml.version, ml.progress, ml.source_format, ml.source_name, ml.uploaded_by) == (
+        ListState.PROCESSING, 2, 0, "csv", "n" * 255, user)
+    assert ml.source_sha256 == hashlib.sha256(data).hexdigest()
+    assert ml.source_path.endswith(".csv") and len(ml.source_path) == 36
+    assert open_encrypted(workflow.upload_name(ml.source_path)) == data
+    assert journal(AuditEvent.objects.latest("pk")) == (
+        AuditAction.UPLOAD, "siao.69@demo.test", "exchanges.MonthlyList", str(ml.pk), "69", "203.0.113.9",
+        "Firefox/140.0", {"period": PERIOD, "format": "csv", "size": len(data), "sha256": ml.source_sha256})
+
+
+def test_upload_without_a_name_keeps_an_empty_name(demo, dep69):
+    ml = workflow.receive_upload(dep69, PERIOD, samples.csv_bytes(samples.GOOD), name=None, user=demo["siao.69"],
+                                 run=False)
+    assert MonthlyList.objects.get(pk=ml.pk).source_name == ""
+
+
+def test_size_limit_is_inclusive_and_stated_in_megabytes(db, settings):
+    data = samples.csv_bytes(samples.GOOD)
+    settings.UPLOAD_MAX_BYTES = len(data)
+    assert workflow.store_upload(data)[1] == "csv"
+    settings.UPLOAD_MAX_BYTES = 2 * 1024 * 1024
+    with pytest.raises(workflow.FileRejected) as exc:
+        workflow.store_upload(b"x" * (2 * 1024 * 1024 + 1))
+    assert str(exc.value) == "Le fichier dépasse la taille maximale (2 Mo)."
+
+
+# --- processing -----------------------------------------------------------------------------
+
+
+def test_a_file_gone_before_processing_fails_with_a_french_message(demo, dep69):
+    from siao_ofii.privatefiles.storage import private_storage
+
+    ml = workflow.receive_upload(dep69, PERIOD, samples.csv_bytes(samples.GOOD), name="liste.csv",
+                                 user=demo["siao.69"], run=False)
+    private_storage().delete(workflow.upload_name(ml.source_path))
+    result = workflow.process_list(ml.pk)
+    assert (result.state, result.source_path, result.report["file_errors"]) == (
+        ListState.FAILED, "", ["Le fichier déposé n’est plus disponible : déposez-le à nouveau."])
+    ml.refresh_from_db()
+    assert (ml.state, ml.progress, ml.source_path, ml.report) == (
+        ListState.FAILED, 100, "", {"file_errors": ["Le fichier déposé n’est plus disponible : déposez-le à nouveau."]})
+
+
+def test_unrecognised_columns_are_named_in_the_message(demo, dep69):
+    header = list(samples.HEADER_FR)
+    header[3], header[4] = "Colonne D", "Situation au 1er du mois"
+    ml = workflow.receive_upload(dep69, PERIOD, samples.csv_bytes(samples.GOOD, header), name="liste.csv",
+                                 user=demo["siao.69"], run=False)
+    ml = workflow.process_list(ml.pk)
+    assert ml.report["file_errors"] == [
+        "Colonnes obligatoires non reconnues : Sexe, Statut. Indiquez quelle colonne de votre fichier correspond "
+        "à chacune."]
+    assert ml.report["missing"] == ["sex", "status"]
+
+
+def test_report_after_the_column_mapping_keeps_the_mapping_and_drops_the_failure(demo, dep69):
+    user = demo["siao.69"]
+    header = list(samples.HEADER_FR)
+    header[4] = "Situation au 1er du mois"
+    extra = [f"Colonne {i}" for i in range(60)]
+    rows = [r + [""] * 60 for r in samples.GOOD]
+    ml = workflow.receive_upload(dep69, PERIOD, samples.csv_bytes(rows, header + extra), name="liste.csv",
+                                 user=user, run=False)
+    ml = workflow.process_list(ml.pk)
+    workflow.set_mapping(ml, {"status": 4}, user=user, run=False)
+    workflow.process_list(ml.pk)
+    ml.refresh_from_db()
+    assert (ml.state, ml.progress, ml.row_count) == (ListState.DRAFT, 100, 3)
+    assert not {"file_errors", "needs_mapping", "missing"} & set(ml.report)
+    assert ml.report["mapping"] == {"status": 4}
+    assert ml.report["ignored_columns"] == extra[:50]
+    assert ml.report["with_agdref"] is False
+    assert ml.report["columns"]["status"] == "Situation au 1er du mois"
+
+
+def test_progress_is_reported_every_thousand_rows(demo, dep69, monkeypatch):
+    """5 % once read, then 5 + 70 × n / total every 1,000 rows, 80 % before storing, 100 % at the end."""
+    user = demo["siao.69"]
+    calls = []
+    original = workflow._progress
+    monkeypatch.setattr(workflow, "_progress", lambda pk, value: (calls.append((pk, value)), original(pk, value)))
+    ml = workflow.receive_upload(dep69, PERIOD, samples.csv_bytes(samples.GOOD[:1] * 2999), name="liste.csv",
+                                 user=user, run=False)
+    workflow.process_list(ml.pk)
+    # 70 × 1000 / 2999 = 23.3 ; 70 × 2000 / 2999 = 46.7
+    assert calls == [(ml.pk, 5), (ml.pk, 28), (ml.pk, 51), (ml.pk, 80)]
+    assert MonthlyList.objects.get(pk=ml.pk).progress == 100
+    calls.clear()
+    quiet = workflow.receive_upload(dep69, PERIOD, samples.csv_bytes(samples.GOOD[:1] * 1000), name="liste.csv",
+                                    user=user, run=False)
+    workflow.process_list(quiet.pk, progress=False)
+    assert calls == []
+    assert MonthlyList.objects.get(pk=quiet.pk).progress == 100
+
+
+def test_an_error_while_storing_leaves_nothing_but_the_report(demo, dep69, monkeypatch, caplog):
+    import gc
+    import logging
+
+    def broken(ml, rows=None):
+        raise RuntimeError("disque plein")
+
+    monkeypatch.setattr(workflow.derive_mod, "derive", broken)
+    ml = workflow.receive_upload(dep69, PERIOD, samples.csv_bytes(samples.GOOD), name="liste.csv",
+                                 user=demo["siao.69"], run=False)
+    with caplog.at_level(logging.ERROR, logger="exchanges.services.workflow"):
+        result = workflow.process_list(ml.pk)
+    assert gc.isenabled() is True
+    assert [r.getMessage() for r in caplog.records] == [f"storing list {ml.pk} failed"]
+    ml.refresh_from_db()
+    assert (ml.state, ml.row_count, ml.source_path, result.report["file_errors"]) == (
+        ListState.FAILED, 0, "", ["Une erreur interne a empêché l’enregistrement de la liste : rien n’a été "
+                                  "enregistré. Réessayez ou contactez l’assistance."])
+    assert not ListRow.objects.filter(monthly_list=ml).exists()
+
+
+def test_a_stopped_process_keeps_the_file_an_error_does_not(demo, dep69, monkeypatch):
+    from siao_ofii.privatefiles.storage import private_storage
+
+    user = demo["siao.69"]
+    for exc, kept in ((SystemExit(1), True), (RuntimeError("bogue"), False)):
+        def stop(*args, exc=exc, **kwargs):
+            raise exc
+
+        monkeypatch.setattr(workflow, "match_headers", stop)
+        ml = workflow.receive_upload(dep69, PERIOD, samples.csv_bytes(samples.GOOD), name="liste.csv", user=user,
+                                     run=False)
+        path = workflow.upload_name(ml.source_path)
+        with pytest.raises(type(exc)):
+            workflow.process_list(ml.pk)
+        assert (private_storage().exists(path), bool(MonthlyList.objects.get(pk=ml.pk).source_path)) == (kept, kept)
+
+
+def test_an_invalid_sex_is_stored_empty(demo, dep69):
+    ml = uploaded(dep69, demo["siao.69"], rows=samples.BAD[:2])
+    assert list(ml.rows.order_by("line_number").values_list("sex", "last_name")) == [("M", "MARTIN"), ("", "")]
+
+
+# --- corrections row by row -----------------------------------------------------------------
+
+
+def test_a_row_fix_marks_the_report_counts_out_of_date(demo, dep69):
+    user = demo["siao.69"]
+    ml = uploaded(dep69, user, rows=samples.GOOD[:1] + samples.BAD[:1])
+    MonthlyList.objects.filter(pk=ml.pk).update(report={**ml.report, "counts_current": True})
+    values = dict(zip(["last_name", "first_name", "birth_date", "sex", "status", "shelter_address", "entry_date"],
+                      samples.GOOD[1]))
+    workflow.update_row(ListRow.objects.get(monthly_list=ml, line_number=3), values, user=user)
+    assert MonthlyList.objects.get(pk=ml.pk).report["counts_current"] is False
+    report = MonthlyList.objects.get(pk=ml.pk).report
+    del report["counts_current"], report["with_agdref"]
+    MonthlyList.objects.filter(pk=ml.pk).update(report=report)
+    row = workflow.update_row(ListRow.objects.get(monthly_list=ml, line_number=3),
+                              {**values, "agdref": "7501234567"}, user=user)
+    assert (row.agdref, "agdref" in row.raw) == ("", False)  # AGDREF is read only when the list collected it
+    assert "counts_current" not in MonthlyList.objects.get(pk=ml.pk).report
+
+
+def test_only_an_agent_of_the_departement_fixes_a_row(demo, dep69):
+    ml = uploaded(dep69, demo["siao.69"], rows=samples.GOOD[:1])
+    row = ml.rows.get()
+    assert refusal(lambda: workflow.update_row(row, {}, user=demo["siao.75"])) == NOT_AGENT
+    assert refusal(lambda: workflow.delete_row(row, user=demo["siao.75"])) == NOT_AGENT
+    assert refusal(lambda: workflow.start_correction(ml, user=demo["siao.75"], reason=REASON)) == NOT_AGENT
