@@ -453,3 +453,17 @@ def test_only_an_agent_of_the_departement_fixes_a_row(demo, dep69):
     assert refusal(lambda: workflow.update_row(row, {}, user=demo["siao.75"])) == NOT_AGENT
     assert refusal(lambda: workflow.delete_row(row, user=demo["siao.75"])) == NOT_AGENT
     assert refusal(lambda: workflow.start_correction(ml, user=demo["siao.75"], reason=REASON)) == NOT_AGENT
+
+
+# --- months ---------------------------------------------------------------------------------
+
+
+def test_months_are_read_strictly():
+    from exchanges import periods
+
+    assert (periods.is_valid("2026-11"), periods.is_valid(""), periods.is_valid(None), periods.is_valid("11/2026")) == (
+        True, False, False, False)
+    with pytest.raises(ValueError) as exc:
+        periods.parse("11/2026")
+    assert str(exc.value) == "Mois invalide : « 11/2026 » (attendu AAAA-MM)."
+    assert periods.bounds("2028-02") == (datetime.date(2028, 2, 1), datetime.date(2028, 2, 29))
