@@ -467,3 +467,17 @@ def test_months_are_read_strictly():
         periods.parse("11/2026")
     assert str(exc.value) == "Mois invalide : « 11/2026 » (attendu AAAA-MM)."
     assert periods.bounds("2028-02") == (datetime.date(2028, 2, 1), datetime.date(2028, 2, 29))
+
+
+def test_a_mapped_column_without_a_heading_is_named_by_its_field(demo, dep69):
+    user = demo["siao.69"]
+    header = list(samples.HEADER_FR)
+    header[4] = ""
+    ml = workflow.receive_upload(dep69, PERIOD, samples.csv_bytes(samples.GOOD, header), name="liste.csv",
+                                 user=user, run=False)
+    ml = workflow.process_list(ml.pk)
+    assert ml.report["missing"] == ["status"]
+    workflow.set_mapping(ml, {"status": 4}, user=user, run=False)
+    ml = workflow.process_list(ml.pk)
+    assert (ml.state, ml.report["columns"]["status"], ml.report["columns"]["sex"]) == (
+        ListState.DRAFT, "Statut", "Sexe")
