@@ -481,3 +481,16 @@ def test_a_mapped_column_without_a_heading_is_named_by_its_field(demo, dep69):
     ml = workflow.process_list(ml.pk)
     assert (ml.state, ml.report["columns"]["status"], ml.report["columns"]["sex"]) == (
         ListState.DRAFT, "Statut", "Sexe")
+
+
+def test_validation_does_not_derive_again_when_last_month_is_unchanged(demo, dep69, monkeypatch):
+    user = demo["siao.69"]
+    workflow.validate_list(uploaded(dep69, user, rows=samples.GOOD[:1], period="2026-10"), user)
+    november = uploaded(dep69, user, rows=samples.GOOD[:2])
+    assert november.rows.get(line_number=2).movement == Movement.PRESENT
+    calls = []
+    original = workflow.derive_mod.derive
+    monkeypatch.setattr(workflow.derive_mod, "derive", lambda ml, *a, **k: (calls.append(ml.pk), original(ml, *a, **k)))
+    workflow.validate_list(MonthlyList.objects.get(pk=november.pk), user)
+    assert calls == []
+    assert MonthlyList.objects.get(pk=november.pk).state == ListState.VALIDATED
