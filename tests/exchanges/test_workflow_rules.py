@@ -369,12 +369,20 @@ def test_progress_is_reported_every_thousand_rows(demo, dep69, monkeypatch):
     user = demo["siao.69"]
     calls = []
     original = workflow._progress
-    monkeypatch.setattr(workflow, "_progress", lambda pk, value: (calls.append((pk, value)), original(pk, value)))
+    stored = []
+
+    def spy(pk, value):
+        calls.append((pk, value))
+        original(pk, value)
+        stored.append(MonthlyList.objects.get(pk=pk).progress)
+
+    monkeypatch.setattr(workflow, "_progress", spy)
     ml = workflow.receive_upload(dep69, PERIOD, samples.csv_bytes(samples.GOOD[:1] * 2999), name="liste.csv",
                                  user=user, run=False)
     workflow.process_list(ml.pk)
     # 70 × 1000 / 2999 = 23.3 ; 70 × 2000 / 2999 = 46.7
     assert calls == [(ml.pk, 5), (ml.pk, 28), (ml.pk, 51), (ml.pk, 80)]
+    assert stored == [5, 28, 51, 80]  # each step is written for the page that polls it
     assert MonthlyList.objects.get(pk=ml.pk).progress == 100
     calls.clear()
     quiet = workflow.receive_upload(dep69, PERIOD, samples.csv_bytes(samples.GOOD[:1] * 1000), name="liste.csv",
