@@ -263,3 +263,38 @@ def test_derive_reads_stored_rows_in_a_constant_number_of_queries(demo, django_a
         return [q["sql"] for q in ctx.captured_queries if q["sql"].lstrip().upper().startswith("SELECT")]
 
     assert len(reads(one)) == len(reads(six))  # no field read lazily row by row
+
+
+def test_a_previous_month_validated_late_rederives_the_following_one_and_its_archive_counts(demo):
+    """November was validated first (compared with nothing); October then validated late: November
+    is compared again with it, and its archive's counts follow. Nothing happens when there is no
+    validated next month (a draft, another département) or when it was already compared."""
+    from exchanges.extracts.services import build_for_list
+    from exchanges.models import Extract, ListState, MonthlyList
+    from exchanges.services.derive import derive, rederive_following
+
+    november = _stored(demo, "2026-11", [("a", Status.DA, D(2026, 9, 1)), ("new", Status.DA, D(2026, 10, 29))],
+                       ListState.VALIDATED)
+    derive(november)
+    november.save(update_fields=["report"])
+    build_for_list(november.pk)
+    assert Extract.objects.values_list("new_count", "left_count", "ada_count").get() == (2, 0, 2)
+    october = _stored(demo, "2026-10", [("a", Status.DA, D(2026, 9, 1)), ("gone", Status.BPI, D(2026, 1, 1))],
+                      ListState.VALIDATED)
+    assert rederive_following(october) == november
+    november = MonthlyList.objects.get(pk=november.pk)
+    gone = october.rows.get(identity_key="gone")
+    assert november.report == {"previous_list_id": october.pk, "previous_row_count": 2, "left_count": 1,
+                               "left_row_ids": [gone.pk], "new_count": 1, "ada_count": 2, "counts_current": True}
+    assert Extract.objects.values_list("new_count", "left_count", "ada_count").get() == (1, 1, 2)
+    assert rederive_following(october) is None  # already compared with it
+    september = _stored(demo, "2026-09", [("a", Status.DA, D(2026, 9, 1))], ListState.VALIDATED)
+    assert rederive_following(september) == october  # the month after September, not November
+    assert MonthlyList.objects.get(pk=november.pk).report["previous_list_id"] == october.pk
+    assert rederive_following(november) is None  # no December list
+    from tests.factories import make_list
+
+    make_list("75", "2026-12", uploaded_by=demo["siao.75"], rows=1)
+    assert rederive_following(november) is None  # another département's December
+    _stored(demo, "2026-12", [("a", Status.DA, D(2026, 9, 1))], ListState.DRAFT)
+    assert rederive_following(november) is None  # a draft is not compared
