@@ -246,3 +246,32 @@ def test_member_names_never_carry_the_uploaded_file_name(demo):
     raw = stored_bytes(extract.file_path)
     for fragment in (b"ZOUBIRI", b"Karima", b"liste_", b"DUPONT"):
         assert fragment not in raw
+
+
+def test_the_scratch_folder_is_private_to_the_service_account(settings, tmp_path):
+    """Archives are built there in clear before encryption: owner only (0700)."""
+    import os
+    import stat
+
+    settings.PRIVATE_STORAGE_ROOT = tmp_path / "private"
+    path = scratch_dir()
+    assert path == tmp_path / "private" / "tmp"
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o700
+
+
+@pytest.mark.parametrize("backend", ["DatabaseStorage", "PrivateFileSystemStorage"])
+def test_a_file_left_under_the_archive_name_is_replaced_not_sidestepped(demo, settings, backend):
+    """A build that died between publishing and committing left a file under the archive's name:
+    the next build replaces it under the same name (never a suffixed name beside it)."""
+    from django.core.files.base import ContentFile
+
+    settings.STORAGES = {**settings.STORAGES, "private": {"BACKEND": f"siao_ofii.privatefiles.storage.{backend}"}}
+    name = "extracts/2026-11/SIAO_069_2026-11_v1.zip"
+    assert private_storage().save(name, ContentFile(b"half-published")) == name
+    ml = make_list("69", "2026-11", uploaded_by=demo["siao.69"], rows=2)
+    extract, created = build_for_list(ml.pk)
+    assert created and extract.file_path == name
+    assert private_storage().listdir("extracts/2026-11") == ([], ["SIAO_069_2026-11_v1.zip"])
+    data = stored_bytes(name)
+    assert data != b"half-published" and hashlib.sha256(data).hexdigest() == extract.sha256
+    assert len(read_members(archive_file(extract), extract.reveal_password())) == 2
