@@ -290,23 +290,30 @@ def test_the_agent_of_a_session_comes_with_their_valid_habilitations_in_one_quer
     agent = Agent.objects.create_user("jointure@demo.test", "x")
     lyon = demo["dt.lyon"].habilitations.get().dt
     today = timezone.localdate()
-    grant_habilitation(agent=agent, role=Role.DT, dt=lyon, granted_by=None, reason="x")
+    grant_habilitation(agent=agent, role=Role.DT, dt=lyon, granted_by=None, reason="x",
+                       valid_until=today + datetime.timedelta(days=100))
     grant_habilitation(agent=agent, role=Role.SIAO, granted_by=None, reason="x",
                        departements=Departement.objects.filter(code="75"), valid_until=today + datetime.timedelta(days=30))
+    Habilitation.objects.create(agent=agent, role=Role.SIAO, reason="x", valid_from=today - datetime.timedelta(days=60),
+                                valid_until=today - datetime.timedelta(days=1), approved_at=timezone.now())  # ended
     revoked = grant_habilitation(agent=agent, role=Role.PREFECTURE, granted_by=None, reason="x",
                                  departements=Departement.objects.filter(code="13"))
     Habilitation.objects.filter(pk=revoked.pk).update(revoked_at=timezone.now())
     Habilitation.objects.create(agent=agent, role=Role.PREFECTURE, reason="x", valid_from=today + datetime.timedelta(days=1),
                                 approved_at=timezone.now())  # upcoming
     Habilitation.objects.create(agent=agent, role=Role.SIAO_DNA, reason="x")  # pending (never approved)
+    # Created last, ends last: first in the order (latest end first, as Habilitation.Meta says).
+    grant_habilitation(agent=agent, role=Role.PREFECTURE, granted_by=None, reason="x",
+                       departements=Departement.objects.filter(code="69"), valid_until=today + datetime.timedelta(days=200))
     with django_assert_num_queries(1):
         loaded = AgentBackend().get_user(str(agent.pk))
         habs = perimeter.active_habilitations(loaded)
-        assert [(h.role, str(h.dt) if h.dt_id else None) for h in habs] == [("DT", str(lyon)), ("SIAO", None)]
+        assert [(h.role, str(h.dt) if h.dt_id else None) for h in habs] == [
+            ("PREFECTURE", None), ("DT", str(lyon)), ("SIAO", None)]
         assert loaded.email == "jointure@demo.test" and habs[0].agent is loaded
         # Values as the ORM reads them (its converters): aware datetimes, dates.
         assert loaded.date_joined == agent.date_joined and loaded.date_joined.tzinfo is not None
-        assert habs[1].valid_until == today + datetime.timedelta(days=30)
+        assert habs[2].valid_until == today + datetime.timedelta(days=30)
     assert [h.pk for h in habs] == list(Habilitation.objects.active().filter(agent=agent).values_list("pk", flat=True))
     # Without any valid habilitation: the agent, and none.
     with django_assert_num_queries(1):
