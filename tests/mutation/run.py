@@ -53,7 +53,8 @@ GROUPS = {
     "validation": (
         ["exchanges/services/validation.py", "exchanges/services/parsing.py", "exchanges/services/reading.py"],
         ["tests/exchanges/test_parsers_properties.py", "tests/exchanges/test_pipeline.py",
-         "tests/exchanges/test_rules.py", "tests/exchanges/test_hostile_files.py"],
+         "tests/exchanges/test_rules.py", "tests/exchanges/test_hostile_files.py",
+         "tests/exchanges/test_parsers_exact.py"],
     ),
     "workflow": (
         ["exchanges/services/workflow.py", "exchanges/periods.py"],
