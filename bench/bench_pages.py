@@ -12,6 +12,10 @@
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/siao_ofii_bench python bench/bench_pages.py [--seconds 20]
 
+The served application runs with a REDIS_URL, as production requires (cache, sessions read from
+Redis, Celery): redis://127.0.0.1:6379/14 unless --redis-url / $BENCH_REDIS_URL say otherwise;
+when that Redis does not answer, the script says so loudly and measures database sessions.
+
 Prints a human table, then one ``BENCH {json}`` line per figure that bench/run_all.py gathers.
 Pass ``--source DIR`` to serve another checkout of the project (the "before" column).
 """
@@ -45,6 +49,8 @@ BENCH_ENV = {
     "DEMO_PASSWORD": "bench-demo-password-2026",
 }
 AGENTS = 20
+# Production requires REDIS_URL (cache, sessions, Celery): the load is measured with one.
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/14"
 # Accounts of seed_demo; (name, needs a second factor).
 ACCOUNTS = ["siao.69", "siao.75", "dt.lyon", "siege", "prefecture.69", "dt.paris", "siao-dna.69"]
 OTP_ACCOUNTS = {"dt.lyon", "dt.paris", "siege"}
@@ -59,10 +65,27 @@ def parse_args():
     parser.add_argument("--label", default="")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
     parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker (default 4)")
-    parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", ""),
-                        help="REDIS_URL of the served application, as in production (default: $BENCH_REDIS_URL; "
-                             "none: the file cache and database sessions of the embedded default)")
-    return parser.parse_args()
+    parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS_URL),
+                        help="REDIS_URL of the served application, as in production, where it is required "
+                             f"(default: $BENCH_REDIS_URL, else {DEFAULT_REDIS_URL}; 'none': the file cache and "
+                             "database sessions of the embedded default)")
+    args = parser.parse_args()
+    if args.redis_url == "none":
+        args.redis_url = ""
+    elif not redis_answers(args.redis_url):
+        print(f"!! Redis ne répond pas à {args.redis_url} : les pages sont mesurées SANS Redis (sessions en base),"
+              " ce qui n’est pas la configuration de production.", flush=True)
+        args.redis_url = ""
+    return args
+
+
+def redis_answers(url):
+    import redis
+
+    try:
+        return redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+    except redis.RedisError:
+        return False
 
 
 def setup_django(source):
@@ -297,7 +320,7 @@ def main():
          "reference": local["ref_ms"], "reference_name": "template render alone", "goal": 3.0, "floor": 5.0},
         {"figure": "list-free page, SQL queries", "value": local["queries"], "goal": 4, "floor": 4},
         {"figure": "list-free page, writes on a GET", "value": len(local["writes"]), "goal": 0, "floor": 0},
-        {"figure": f"{args.agents} agents, p95 (ms)", "value": loaded["p95"], "reference": ref["p95"],
+        {"figure": f"{args.agents} agents, p95 (ms){'' if args.redis_url else ', SANS Redis'}", "value": loaded["p95"], "reference": ref["p95"],
          "reference_name": "health endpoint p95", "goal": 100.0, "floor": 200.0},
         {"figure": f"{args.agents} agents, p50 (ms)", "value": loaded["p50"], "reference": ref["p50"],
          "reference_name": "health endpoint p50"},
