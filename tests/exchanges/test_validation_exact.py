@@ -8,6 +8,7 @@ Expected identity keys are SHA-256 digests of literal payloads (``A|<agdref>`` o
 ``N|<NAME>|<FIRST NAME>|<ISO birth date>|<sex>``), computed here with hashlib.
 """
 
+import collections
 import datetime
 import hashlib
 
@@ -15,6 +16,7 @@ import pytest
 
 from exchanges.models import Sex, Status
 from exchanges.returns.validation import ReturnRowValidator
+from exchanges.services import validation as validation_module
 from exchanges.services.validation import RowValidator, raw_cells
 
 D, DT = datetime.date, datetime.datetime
@@ -103,6 +105,13 @@ def test_the_person_key_uses_the_agdref_number_only_when_collected():
 def test_no_birth_date_no_person_key():
     for birth in ("", "31/02/1990", None):
         assert check({"birth_date": birth})["identity_key"] == ""
+        assert check({"birth_date": birth, "agdref": "7501234567"}, with_agdref=True)["identity_key"] == ""
+
+
+def test_agdref_and_nationality_collected_but_not_in_the_file():
+    row = check(with_agdref=True)
+    assert (row["agdref"], row["nationality"], row["errors"], row["warnings"]) == ("", "", [], [])
+    assert row["identity_key"] == DUPONT_KEY and "agdref" not in row["raw"]
 
 
 # --- addresses ------------------------------------------------------------------------------
@@ -216,6 +225,14 @@ def test_one_value_too_long_leaves_the_others_untouched():
     row = check({"last_name": "D" * 151, "nationality": "Afghane"}, with_agdref=True)
     assert (row["first_name"], row["nationality"], row["agdref"]) == ("Élodie", "Afghane", "")
     assert row["identity_key"] == sha("N|" + "D" * 150 + "|ELODIE|1990-02-03|F")
+
+
+def test_a_value_at_its_limit_next_to_one_over_its_own():
+    row = check({"last_name": "N" * 150, "first_name": "P" * 151, "shelter_address": "A" * 500,
+                 "agdref": "1" * 20, "nationality": "Y" * 100}, with_agdref=True)
+    assert msgs(row) == [("Prénom", "valeur trop longue (151 caractères, 150 au plus)")]
+    assert (row["last_name"], row["shelter_address"], row["agdref"], row["nationality"]) == (
+        "N" * 150, "A" * 500, "1" * 20, "Y" * 100)
 
 
 def test_agdref_and_nationality_not_collected_are_never_checked():
@@ -452,6 +469,17 @@ def test_one_and_one_point_zero_and_true_are_three_cells_in_one_file():
     assert msgs(rows[3]) == [("Date de naissance", "« True » n’est pas une date")]
 
 
+def test_the_number_one_and_true_as_status_and_dates_in_one_file():
+    v = validator()
+    rows = [v.validate(n, {**GOOD, "status": cell, "birth_date": cell, "entry_date": cell})
+            for n, cell in enumerate([1, True, 1.0], 2)]
+    assert [msgs(r) for r in rows] == [[
+        ("Statut", f"statut inconnu « {status} » {STATUS_VALUES}"),
+        ("Date de naissance", f"« {date} » n’est pas une date"),
+        ("Date d’entrée", f"« {date} » n’est pas une date"),
+    ] for status, date in (("1", "1"), ("True", "True"), ("1", "1.0"))]
+
+
 def test_an_unhashable_cell_is_parsed_like_any_other():
     """No reader gives one today; a list in a cell must not break the row nor the file."""
     v = validator()
@@ -483,6 +511,39 @@ def test_one_and_true_told_apart_in_rows_with_an_unhashable_cell():
     assert [r["birth_date"] for r in rows] == [D(1990, 2, 3), D(1990, 2, 3), None, D(1990, 2, 3)]
     assert msgs(rows[1]) == msgs(rows[3]) == [("Sexe", f"sexe inconnu « True » {SEX_VALUES}")]
     assert msgs(rows[2]) == [("Date de naissance", "« True » n’est pas une date")]
+
+
+@pytest.fixture
+def calls(monkeypatch):
+    """Counts the cleaning and parsing calls the validator makes, per function."""
+    counter = collections.Counter()
+
+    def counted(name, function):
+        def wrapper(value, *args, **kwargs):
+            counter[name] += 1
+            return function(value, *args, **kwargs)
+        return wrapper
+
+    for name in ("clean_text", "parse_sex", "parse_status", "parse_date"):
+        monkeypatch.setattr(validation_module, name, counted(name, getattr(validation_module, name)))
+    return counter
+
+
+def test_each_distinct_cell_is_cleaned_and_parsed_once_per_file(calls):
+    """Issue 15: on a list of 100,000 rows the same few values repeat on every row; rows that
+    repeat cells already met cost no cleaning nor parsing. The next file starts afresh."""
+    bad = {**GOOD, "last_name": "MARTIN", "sex": "X", "status": "débouté", "birth_date": 1990, "entry_date": "x"}
+    for first_file in (True, False):
+        v = validator()
+        first = [v.validate(2, dict(GOOD)), v.validate(3, dict(bad))]
+        made = dict(calls)
+        assert made["parse_sex"] == made["parse_status"] == 2 and made["parse_date"] == 4
+        assert made["clean_text"] >= 8
+        again = [v.validate(line, dict(row)) for line in range(4, 24) for row in (GOOD, bad)]
+        assert calls == made, "cells met before were cleaned or parsed again"
+        assert [r["errors"] for r in again[:2]] == [r["errors"] for r in first] and len(first[1]["errors"]) == 4
+        assert [r["birth_date"] for r in again[:2]] == [D(1990, 2, 3), None]
+        calls.clear()
 
 
 # --- raw_cells ------------------------------------------------------------------------------
