@@ -6,7 +6,7 @@ import datetime
 
 import pytest
 
-from exchanges.services.parsing import clean_text, fold, match_header, match_headers, parse_date
+from exchanges.services.parsing import ParseError, clean_text, fold, match_header, match_headers, parse_date
 
 D, DT = datetime.date, datetime.datetime
 HEADER = ["NOM", "Prénom", "Date de naissance", "Sexe", "Situation administrative", "Adresse de l'hébergement",
@@ -53,6 +53,13 @@ COLUMNS = {"last_name": 0, "first_name": 1, "birth_date": 2, "sex": 3, "status":
 ])
 def test_clean_text(value, expected):
     assert clean_text(value) == expected
+
+
+def test_any_other_cell_is_cleaned_as_its_text():
+    class Cell(str):  # a reader's own string type
+        pass
+
+    assert clean_text(Cell(" DU\x00PONT  Marie\x07 ")) == "DUPONT Marie"
 
 
 def test_an_already_clean_string_is_returned_as_is():
@@ -165,3 +172,15 @@ def test_the_agents_mapping_wins_and_blank_choices_are_skipped():
 ])
 def test_two_digit_years(text, today, expected):
     assert parse_date(text, today=today) == expected
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("2026-02-30", "date impossible « 2026-02-30 »"),
+    ("1899-12-31", "date impossible « 1899-12-31 » (année 1899)"),
+    ("30/02/26", "date impossible « 30/02/26 »"),
+    ("30.02.2026 08:30", "date impossible « 30.02.2026 »"),
+])
+def test_impossible_dates_name_the_cell(text, message):
+    with pytest.raises(ParseError) as refused:
+        parse_date(text, today=D(2026, 11, 24))
+    assert str(refused.value) == message
