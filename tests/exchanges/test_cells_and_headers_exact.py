@@ -184,3 +184,10 @@ def test_impossible_dates_name_the_cell(text, message):
     with pytest.raises(ParseError) as refused:
         parse_date(text, today=D(2026, 11, 24))
     assert str(refused.value) == message
+
+
+def test_a_date_cell_of_control_characters_alone_is_missing():
+    for cell in ("\x00", "\x07\x1f", "\x00 \x0b"):
+        with pytest.raises(ParseError) as refused:
+            parse_date(cell)
+        assert str(refused.value) == "valeur manquante"

@@ -533,16 +533,18 @@ def test_each_distinct_cell_is_cleaned_and_parsed_once_per_file(calls):
     """Issue 15: on a list of 100,000 rows the same few values repeat on every row; rows that
     repeat cells already met cost no cleaning nor parsing. The next file starts afresh."""
     bad = {**GOOD, "last_name": "MARTIN", "sex": "X", "status": "débouté", "birth_date": 1990, "entry_date": "x"}
-    for first_file in (True, False):
+    blank = {**GOOD, "last_name": "DURAND", "sex": " ", "status": "", "birth_date": None, "entry_date": "\x00"}
+    for _file in (1, 2):
         v = validator()
-        first = [v.validate(2, dict(GOOD)), v.validate(3, dict(bad))]
+        first = [v.validate(2, dict(GOOD)), v.validate(3, dict(bad)), v.validate(4, dict(blank))]
         made = dict(calls)
         assert made["parse_sex"] == made["parse_status"] == 2 and made["parse_date"] == 4
         assert made["clean_text"] >= 8
-        again = [v.validate(line, dict(row)) for line in range(4, 24) for row in (GOOD, bad)]
+        again = [v.validate(line, dict(row)) for line in range(5, 25) for row in (GOOD, bad, blank)]
         assert calls == made, "cells met before were cleaned or parsed again"
-        assert [r["errors"] for r in again[:2]] == [r["errors"] for r in first] and len(first[1]["errors"]) == 4
-        assert [r["birth_date"] for r in again[:2]] == [D(1990, 2, 3), None]
+        assert [r["errors"] for r in again[:3]] == [r["errors"] for r in first]
+        assert [len(r["errors"]) for r in first] == [0, 4, 4]
+        assert [r["birth_date"] for r in again[:3]] == [D(1990, 2, 3), None, None]
         calls.clear()
 
 
