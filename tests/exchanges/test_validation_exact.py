@@ -548,6 +548,17 @@ def test_each_distinct_cell_is_cleaned_and_parsed_once_per_file(calls):
         calls.clear()
 
 
+def test_next_to_an_unhashable_cell_the_other_cells_are_still_parsed_once(calls):
+    v = validator()
+    rows = {"sex": {**GOOD, "sex": ["F"], "status": "touriste", "birth_date": "31/02/1990", "entry_date": "x"},
+            "status": {**GOOD, "sex": "X", "status": ["DA"], "birth_date": "31/02/1990", "entry_date": "x"}}
+    for line in range(2, 8):
+        row = v.validate(line, dict(rows["sex" if line % 2 else "status"]))
+        assert len(row["errors"]) == 3
+    # The unhashable cell is parsed on each of its 3 rows; every other distinct cell once.
+    assert (calls["parse_sex"], calls["parse_status"], calls["parse_date"]) == (3 + 1, 1 + 3, 2)
+
+
 # --- raw_cells ------------------------------------------------------------------------------
 
 def test_raw_cells_maps_each_row_and_pads_short_rows():
