@@ -552,6 +552,9 @@ def test_next_to_an_unhashable_cell_the_other_cells_are_still_parsed_once(calls)
     v = validator()
     rows = {"sex": {**GOOD, "sex": ["F"], "status": "touriste", "birth_date": "31/02/1990", "entry_date": "x"},
             "status": {**GOOD, "sex": "X", "status": ["DA"], "birth_date": "31/02/1990", "entry_date": "x"}}
+    # The same cells first met on a row without an unhashable cell.
+    assert len(v.validate(1, {**GOOD, "sex": "X", "status": "touriste", "birth_date": "31/02/1990",
+                              "entry_date": "x"})["errors"]) == 4
     for line in range(2, 8):
         row = v.validate(line, dict(rows["sex" if line % 2 else "status"]))
         assert len(row["errors"]) == 3
