@@ -174,7 +174,11 @@ def parse_date(value, *, today=None):
         raise ParseError(f"« {value} » n’est pas une date")
     if isinstance(value, (int, float)):
         return _from_serial(value)
-    text = str(value).strip()
+    # Cleaned as the cell is shown (control characters dropped: a NUL in a message cannot be
+    # stored by PostgreSQL, and the agent sees the cell without them).
+    text = clean_text(value)
+    if not text:
+        raise ParseError("valeur manquante")
     text = _TIME_SUFFIX.sub("", text)
     m = _DMY.match(text)
     if m:

@@ -63,8 +63,8 @@ class BaseRowValidator:
 
     def _parse(self, parser, raw, texts, field, errors):
         value = raw.get(field)
-        if value is None or (isinstance(value, str) and not value.strip()):
-            return None  # already reported as missing
+        if not clean_text(value):
+            return None  # already reported as missing (control characters alone included)
         try:
             return parser(value)
         except ParseError as exc:
@@ -110,8 +110,8 @@ class _Memo(dict):
 def _outcome(parser):
     """(value, None) or (None, French message), as ``_parse`` reports them."""
     def parse(value):
-        if value is None or (isinstance(value, str) and not value.strip()):
-            return None, None  # already reported as missing
+        if not clean_text(value):
+            return None, None  # already reported as missing (control characters alone included)
         try:
             return parser(value), None
         except ParseError as exc:

@@ -326,6 +326,20 @@ def test_excel_unicode_text_utf16_tab(demo, dep69):
     assert ml.report["delimiter"] == "\t" and ml.row_count == 3 and ml.error_count == 0
 
 
+def test_control_characters_in_date_and_sex_cells_of_a_utf16_file(demo, dep69):
+    """A NUL after a date (UTF-16 files are not sniffed for NULs) once made the date refused with
+    the NUL in its message, which PostgreSQL cannot store: the whole list failed. A cell of
+    control characters alone was reported missing twice."""
+    rows = [list(r) for r in samples.GOOD]
+    rows[0][2] = "03/02/1990\x00"
+    rows[1][3] = "\x07"
+    text = "\r\n".join("\t".join(r) for r in [samples.HEADER_FR] + rows) + "\r\n"
+    ml = upload(dep69, text.encode("utf-16"), demo["siao.69"], name="liste.txt")
+    assert ml.state == ListState.DRAFT, ml.report
+    assert ml.rows.get(line_number=2).birth_date == datetime.date(1990, 2, 3)
+    assert errors_of(ml) == {(3, "Sexe", "valeur manquante")}
+
+
 def test_latest_upload_wins_over_an_older_one_still_processing(demo, dep69):
     stuck = workflow.receive_upload(dep69, PERIOD, samples.csv_bytes(samples.GOOD[:1]), name="a.csv",
                                     user=demo["siao.69"], run=False)

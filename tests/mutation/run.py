@@ -53,7 +53,8 @@ GROUPS = {
     "validation": (
         ["exchanges/services/validation.py", "exchanges/services/parsing.py"],
         ["tests/exchanges/test_parsers_properties.py", "tests/exchanges/test_pipeline.py",
-         "tests/exchanges/test_rules.py", "tests/exchanges/test_parsers_exact.py"],
+         "tests/exchanges/test_rules.py", "tests/exchanges/test_parsers_exact.py",
+         "tests/exchanges/test_validation_exact.py", "tests/exchanges/test_cells_and_headers_exact.py"],
     ),
     # The readers (container, declared extent, every cell checked before calamine allocates):
     # apart from validation so that each group runs in minutes.
