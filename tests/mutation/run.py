@@ -59,7 +59,8 @@ GROUPS = {
     # apart from validation so that each group runs in minutes.
     "reading": (
         ["exchanges/services/reading.py"],
-        ["tests/exchanges/test_hostile_files.py", "tests/exchanges/test_pipeline.py"],
+        ["tests/exchanges/test_hostile_files.py", "tests/exchanges/test_pipeline.py",
+         "tests/exchanges/test_reading_exact.py"],
     ),
     "workflow": (
         ["exchanges/services/workflow.py", "exchanges/periods.py"],
