@@ -566,8 +566,13 @@ def test_decode_text(data, text, encoding):
     ("Nom,Prénom\tNé le\tVille\r\n", "\t"),
     ("\r\n  \r\nNom,Prénom\r\nA;B;C;D\r\n", ","),  # the first line that is not blank
     ('"Nom;Prénom",Né le,Ville\r\n', ","),  # quoted delimiters do not count
+    ("Nom\tPrénom\r\n", "\t"),
+    ("Nom,Prénom\r\n", ","),
     ("Nom\r\n", ";"),
     ("", ";"),
+    # A header longer than 20 000 characters: counted on its first 20 000.
+    ("x" * 19990 + ",," + "x" * 7 + ";;\r\n", ","),
+    ("x" * 19996 + ";,x,\r\n", ","),
 ])
 def test_detect_delimiter(text, delimiter):
     assert reading.detect_delimiter(text) == delimiter
@@ -625,6 +630,14 @@ def test_csv_rows_keep_their_line_numbers_and_the_header_width():
     assert (table.format, table.encoding, table.delimiter) == ("csv", "cp1252", ";")
     assert table.header == ["Nom", "Prénom"]
     assert table.rows == [(4, ["DUPONT", "Jean"]), (8, ["MARTIN\r\nBIS", "Paul"]), (9, ["DURAND"]), (10, ["0", ""])]
+
+
+def test_collect_blank_cells_and_header_width():
+    """Any reader's rows: None and texts of spaces are blank; the header's blank trailing
+    columns are left out, and every row is cut to the header's width."""
+    rows = [(1, [None, " ", ""]), (2, [None, " Nom\t", None, " "]), (3, [None]), (4, ["a", "b", "c"]),
+            (5, ("x", 0)), (6, [0.0])]
+    assert reading._collect(iter(rows), 10) == (["", "Nom"], [(4, ["a", "b"]), (5, ["x", 0]), (6, [0.0])])
 
 
 def test_a_one_column_header_keeps_one_column():
