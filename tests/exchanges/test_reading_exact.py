@@ -696,3 +696,78 @@ def test_the_format_can_be_given():
 def test_limits():
     assert reading.limits() == (201_001, 100, 6_000_000)
     assert reading.limits(10) == (1011, 100, 6_000_000)
+
+
+# --- the pure helpers of the scan, by their contract ----------------------------------------------
+# (``_sheet_blocks`` and ``_fast_extent``: if their implementation changes, keep their contract.)
+
+def blocks_of(xml):
+    archive = zipfile.ZipFile(io.BytesIO(book(xml, stored=True)))
+    return list(reading._sheet_blocks(archive, "xl/worksheets/sheet1.xml"))
+
+
+def test_sheet_blocks_are_the_sheet_cut_between_tags():
+    """Blocks of about a megabyte (at most 1 MiB + 64 KiB) that, put together, are the sheet,
+    byte for byte; none ends inside a tag."""
+    body = "".join(f'<row r="{n}">{cell(f"A{n}", "x" * (n % 50))}<c r="B{n}"><v>{n}</v></c></row>'
+                   for n in range(1, 40_000))
+    xml = sheet_xml(body)
+    assert len(xml) > 3 * MIB
+    blocks = blocks_of(xml)
+    assert b"".join(blocks) == xml.encode()
+    # One block per megabyte read (and an empty one at the end).
+    assert len([b for b in blocks if b]) == -(-len(xml.encode()) // MIB) and not blocks[-1]
+    assert all(len(b) <= MIB + 65536 for b in blocks)
+    for block in blocks:
+        last = block.rfind(b"<")
+        assert last == -1 or block.find(b">", last) != -1, block[-200:]
+
+
+def test_sheet_blocks_of_a_small_sheet_and_of_a_truncated_one():
+    xml = sheet_xml(cell("A1", "Nom"))
+    assert b"".join(blocks_of(xml)) == xml.encode()
+    truncated = xml[:xml.index("</sheetData>")] + '<c r="CW2"'
+    assert b"".join(blocks_of(truncated)) == truncated.encode()
+
+
+def test_a_cell_cut_off_at_the_end_of_the_file_is_still_checked():
+    xml = sheet_xml(cell("A1", "Nom"))
+    truncated = xml[:xml.index("</sheetData>")] + '<row r="2"><c r="CW2"'
+    assert refused(read_table, book(truncated)).startswith("Le tableau s’étend sur 101 colonnes")
+
+
+def test_a_long_comment_closed_before_the_megabyte_is_no_long_tag():
+    """Only an unfinished tag at the end of a megabyte counts against the 64 KiB."""
+    start = f'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="{NS}">'
+    comment = "<!--" + "x" * 100_000 + "-->"
+    xml = (start + filler(MIB - len(start) - len(comment) - 10) + comment + " " * 10
+           + f'<sheetData><row r="1">{cell("A1", "Nom")}</row></sheetData></worksheet>')
+    assert xml.index("<sheetData>") == MIB
+    assert read_table(book(xml, stored=True)).header == ["Nom"]
+
+
+@pytest.mark.parametrize("block,extent", [
+    (b"", (0, 0)),
+    (b'<row r="7"><v>1</v></row>', (0, 0)),
+    (b'<row r="7"><c r="A7"/><c r="B9"/></row>', (9, 0)),  # narrow columns: reported as 0
+    (b'<c r="Z12"/>', (12, 0)),
+    (b'<c r="AA3"/><c r="CV1"/><c r="B30"/>', (30, 100)),
+    (b'<c r="XFD1048576"/>', (1048576, 16384)),
+    (b'<c r="A1"><is><t>r="X"</t></is></c>', (1, 0)),  # no space before: not an attribute
+    # Anything but ``<c r="B12"`` on every cell, or an r="…" elsewhere: the exact walk decides.
+    (b'<c r="A1"/><c/>', None),
+    (b'<c s="1" r="A1"/>', None),
+    (b"<c r='A1'/>", None),
+    (b'<x:c r="A1"/>', None),
+    (b'<x:row r="1"><c r="A1"/></x:row>', None),
+    (b'<c r="A1"><is><t>x r="CW1"</t></is></c>', None),
+])
+def test_fast_extent(block, extent):
+    assert reading._fast_extent(block, None) == extent
+
+
+def test_fast_extent_counts_every_column_when_narrow_ones_could_cross_the_cell_limit(settings):
+    block = b'<c r="Z12"/><c r="B3"/>'
+    assert reading._fast_extent(block, 300_000) == (12, 26)  # 301 001 rows × Z: over 6 000 000 cells
+    settings.UPLOAD_MAX_COLUMNS = 26  # one letter
+    assert reading._fast_extent(block, None) == (12, 26)
