@@ -771,3 +771,12 @@ def test_fast_extent_counts_every_column_when_narrow_ones_could_cross_the_cell_l
     assert reading._fast_extent(block, 300_000) == (12, 26)  # 301 001 rows × Z: over 6 000 000 cells
     settings.UPLOAD_MAX_COLUMNS = 26  # one letter
     assert reading._fast_extent(block, None) == (12, 26)
+
+
+@pytest.mark.parametrize("number,letters", [
+    (1, b"A"), (2, b"B"), (26, b"Z"), (27, b"AA"), (52, b"AZ"), (53, b"BA"), (100, b"CV"), (702, b"ZZ"), (703, b"AAA"),
+    (16384, b"XFD"),
+])
+def test_column_letters_and_numbers(number, letters):
+    assert reading._column_letters(number) == letters
+    assert reading._column_number(letters) == number
