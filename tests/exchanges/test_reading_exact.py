@@ -769,6 +769,11 @@ def test_fast_extent(block, extent):
 def test_fast_extent_counts_every_column_when_narrow_ones_could_cross_the_cell_limit(settings):
     block = b'<c r="Z12"/><c r="B3"/>'
     assert reading._fast_extent(block, 300_000) == (12, 26)  # 301 001 rows × Z: over 6 000 000 cells
+    # 201 001 rows × Z: exactly the cell limit (narrow columns cannot cross it), one past it.
+    settings.UPLOAD_MAX_CELLS = 201_001 * 26
+    assert reading._fast_extent(block, None) == (12, 0)
+    settings.UPLOAD_MAX_CELLS = 201_001 * 26 - 1
+    assert reading._fast_extent(block, None) == (12, 26)
     settings.UPLOAD_MAX_COLUMNS = 26  # one letter
     assert reading._fast_extent(block, None) == (12, 26)
 
