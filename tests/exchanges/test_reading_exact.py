@@ -785,3 +785,10 @@ def test_fast_extent_counts_every_column_when_narrow_ones_could_cross_the_cell_l
 def test_column_letters_and_numbers(number, letters):
     assert reading._column_letters(number) == letters
     assert reading._column_number(letters) == number
+
+
+def test_csv_with_carriage_returns_only():
+    """Excel for Mac's « CSV (Macintosh) » ends its lines with a lone carriage return."""
+    table = read_table(b"Nom;Pr\xe9nom\r\rDUPONT;\xc9lodie\r\"MARTIN\rBIS\";Paul\r")
+    assert table.header == ["Nom", "Prénom"]
+    assert table.rows == [(3, ["DUPONT", "Élodie"]), (5, ["MARTIN\rBIS", "Paul"])]
