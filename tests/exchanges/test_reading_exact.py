@@ -292,8 +292,8 @@ def test_no_worksheet():
 def test_the_workbook_is_found_through_the_package_relationships():
     """(calamine itself only reads ``xl/workbook.xml``: such a file is refused later, unreadable.)"""
     moved = dict(root_rels=rels_xml([("rId9", "extended-properties", "docProps/app.xml"),
-                                     ("rId1", "officeDocument", "/book/main.xml")]),
-                 workbook=None, extra={"book/main.xml": hostile.WORKBOOK, "book/_rels/main.xml.rels": rels_xml(
+                                     ("rId1", "officeDocument", "/Xbook/main.xml")]),
+                 workbook=None, extra={"Xbook/main.xml": hostile.WORKBOOK, "Xbook/_rels/main.xml.rels": rels_xml(
                      [("rId1", "worksheet", "../xl/worksheets/sheet2.xml")]),
                      "xl/worksheets/sheet2.xml": sheet_xml(cell("A1", "Nom"), dimension="A1:CW1")})
     assert refused(sniff_format, book(**moved)).startswith("La feuille déclare une plage jusqu’à CW1 ;")
@@ -304,6 +304,26 @@ def test_the_workbook_is_found_through_the_package_relationships():
     # Relationships naming a workbook that is not there.
     assert refused(sniff_format, book(root_rels=rels_xml([("rId1", "officeDocument", "xl/autre.xml")]))) == UNREADABLE
     assert refused(sniff_format, book(workbook=None)) == UNREADABLE
+
+
+def test_relationships_without_target_or_type_lead_nowhere():
+    expected = "Ce classeur ne contient aucune feuille de calcul."
+    rels = hostile.WORKBOOK_RELS
+    assert refused(sniff_format, book(workbook_rels=rels.replace(' Target="worksheets/sheet1.xml"', ""))) == expected
+    assert refused(sniff_format, book(workbook_rels=rels.replace(' Type="', ' Kind="'))) == expected
+    # The package's: then xl/workbook.xml, where it usually is.
+    root = hostile.ROOT_RELS.replace(' Type="', ' Kind="')
+    assert refused(sniff_format, book(sheet_xml(cell("A1", "Nom"), dimension="A1:CW1"), root_rels=root)).startswith(
+        "La feuille déclare une plage jusqu’à CW1 ;")
+    # Relationships outside the package namespace are none (ECMA-376 Part 2).
+    bare = rels.replace(' xmlns="http://schemas.openxmlformats.org/package/2006/relationships"', "")
+    assert refused(sniff_format, book(workbook_rels=bare)) == expected
+
+
+def test_a_workbook_part_without_namespace_is_read():
+    bare = hostile.WORKBOOK.replace(' xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"', "")
+    assert refused(sniff_format, book(sheet_xml(cell("A1", "Nom"), dimension="A1:CW1"), workbook=bare)).startswith(
+        "La feuille déclare une plage jusqu’à CW1 ;")
 
 
 def test_broken_xml_parts_are_unreadable():
@@ -385,6 +405,21 @@ def test_the_upload_reads_the_sheet_only_up_to_its_data():
     assert refused(read_table, book(late, stored=True)).startswith("La feuille déclare une plage jusqu’à CW1 ;")
     early = sheet_xml(cell("A1", "Nom"), dimension="A1:CW1", before_data=filler(MIB))
     assert refused(sniff_format, book(early, stored=True)).startswith("La feuille déclare une plage jusqu’à CW1 ;")
+
+
+def test_a_dimension_a_megabyte_into_the_sheet_is_still_before_its_data():
+    start = f'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="{NS}"><sheetPr/>'
+    xml = (start + filler(MIB) + '<dimension ref="A1:CW1"/><sheetData>'
+           f'<row r="1">{cell("A1", "Nom")}</row></sheetData></worksheet>')
+    for check in (sniff_format, read_table):
+        assert refused(check, book(xml, stored=True)).startswith("La feuille déclare une plage jusqu’à CW1 ;")
+
+
+def test_only_the_first_dimension_is_the_declared_one():
+    """A ``<dimension>`` written further down (here in a comment, which no reader reads) is not
+    the sheet's declaration."""
+    body = f'<row r="1">{cell("A1", "Nom")}</row>{filler(MIB)}<!-- <dimension ref="A1:XFD1"/> -->'
+    assert read_table(book(sheet_xml(body, dimension="A1:A1"), stored=True)).header == ["Nom"]
 
 
 # --- every cell, before calamine ------------------------------------------------------------------
