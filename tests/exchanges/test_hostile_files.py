@@ -164,6 +164,9 @@ def test_the_upload_checks_the_declared_dimension_and_the_worker_every_cell():
     with pytest.raises(reading.FileRejected, match="La feuille déclare une plage jusqu’à XFD1048576"):
         reading.sniff_format(declared)
     assert reading.sniff_format(undeclared) == "xlsx"
+    # What the worker runs before calamine (which would abort this very process: 512 GB).
+    with pytest.raises(reading.FileRejected, match="Le tableau s’étend sur 16\u202f384 colonnes"):
+        reading._check_xlsx_container(undeclared)
     with pytest.raises(reading.FileRejected, match="Le tableau s’étend sur 16\u202f384 colonnes"):
         reading.read_table(undeclared, "xlsx")
 
