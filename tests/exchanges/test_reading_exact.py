@@ -408,7 +408,8 @@ def test_the_upload_reads_the_sheet_only_up_to_its_data():
 
 
 def test_a_dimension_a_megabyte_into_the_sheet_is_still_before_its_data():
-    start = f'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="{NS}"><sheetPr/>'
+    """(The word alone, a megabyte before, is no declaration.)"""
+    start = f'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="{NS}"><sheetPr codeName="dimension"/>'
     xml = (start + filler(MIB) + '<dimension ref="A1:CW1"/><sheetData>'
            f'<row r="1">{cell("A1", "Nom")}</row></sheetData></worksheet>')
     for check in (sniff_format, read_table):
