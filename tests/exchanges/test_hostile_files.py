@@ -180,6 +180,9 @@ def test_hostile_upload_refused_by_the_view_in_the_embedded_default(client, demo
     assert settings.CELERY_TASK_ALWAYS_EAGER
     expression, expected = HOSTILE[name]
     data = eval(expression)
+    # Refused by the upload request itself (the format sniffing), before a byte is stored.
+    with pytest.raises(reading.FileRejected, match=expected):
+        reading.sniff_format(data)
     login(client, demo["siao.69"])
     start = time.perf_counter()
     with django_capture_on_commit_callbacks(execute=True):
