@@ -348,26 +348,15 @@ def decode_text(data):
 
 
 def detect_delimiter(text):
-    lines = [ln for ln in text[:20000].splitlines() if ln.strip()][:20]
-    best, best_score = ";", -1
-    for delim in (";", "\t", ","):
-        counts = [len(next(csv.reader([ln], delimiter=delim))) for ln in lines]
-        if not counts:
-            continue
-        # Most columns on the header, consistent over the sample.
-        score = min(counts[0], max(counts)) if counts[0] > 1 else 0
-        consistency = sum(1 for c in counts if c == counts[0])
-        if (score, consistency) > (best_score, 0) and score > best_score:
-            best, best_score = delim, score
-    return best
-
-
-def _blank(cell):
-    return cell is None or (isinstance(cell, str) and not cell.strip())
+    """``;``, tab or ``,``: the one that splits the header (the first non-blank line of the
+    first 20 000 characters) into the most columns; on a tie, in this order."""
+    header = next((line for line in text[:20000].splitlines() if line.strip()), "")
+    return max(";\t,", key=lambda delimiter: len(next(csv.reader([header], delimiter=delimiter))))
 
 
 def _blank_row(cells):
-    """Every cell blank (``_blank``); decided by the first cell on an ordinary row."""
+    """Every cell blank: None, or a text of spaces only; decided by the first cell on an
+    ordinary row."""
     for cell in cells:
         if cell is None:
             continue
@@ -460,8 +449,6 @@ def read_xlsx(data, *, max_rows):
     try:
         workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
         sheet = workbook.get_sheet_by_name(sheet_name)
-        if sheet.total_height > max_rows + 1000:
-            raise FileRejected(f"Le fichier contient plus de {max_rows:,} lignes : il est refusé.".replace(",", " "))
         # iter_rows() starts at the sheet's first row (A1), blank leading rows included.
         rows_iter = ((i + 1, row) for i, row in enumerate(sheet.iter_rows()))
         header, rows = _collect(rows_iter, max_rows)

@@ -164,6 +164,9 @@ def test_the_upload_checks_the_declared_dimension_and_the_worker_every_cell():
     with pytest.raises(reading.FileRejected, match="La feuille déclare une plage jusqu’à XFD1048576"):
         reading.sniff_format(declared)
     assert reading.sniff_format(undeclared) == "xlsx"
+    # What the worker runs before calamine (which would abort this very process: 512 GB).
+    with pytest.raises(reading.FileRejected, match="Le tableau s’étend sur 16\u202f384 colonnes"):
+        reading._check_xlsx_container(undeclared)
     with pytest.raises(reading.FileRejected, match="Le tableau s’étend sur 16\u202f384 colonnes"):
         reading.read_table(undeclared, "xlsx")
 
@@ -177,6 +180,9 @@ def test_hostile_upload_refused_by_the_view_in_the_embedded_default(client, demo
     assert settings.CELERY_TASK_ALWAYS_EAGER
     expression, expected = HOSTILE[name]
     data = eval(expression)
+    # Refused by the upload request itself (the format sniffing), before a byte is stored.
+    with pytest.raises(reading.FileRejected, match=expected):
+        reading.sniff_format(data)
     login(client, demo["siao.69"])
     start = time.perf_counter()
     with django_capture_on_commit_callbacks(execute=True):
