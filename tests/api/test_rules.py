@@ -67,12 +67,12 @@ def test_a_client_its_service_agent_its_token_and_its_journal(demo, make_token):
         "scopes": ["list:read", "list:write"], "expires_at": client.expires_at.isoformat()}
 
 
-def test_a_long_client_name_is_cut_for_the_service_agent_and_an_expiry_may_be_chosen(demo):
+def test_the_longest_client_name_names_the_service_agent_and_an_expiry_may_be_chosen(demo):
     org = Organisation.objects.create(name="SI long", kind=Organisation.Kind.SIAO)
     when = timezone.now() + datetime.timedelta(days=30)
-    client, _ = services.create_client(organisation=org, name="N" * 160, scopes=[Scope.LIST_READ], role=Role.SIAO,
+    client, _ = services.create_client(organisation=org, name="N" * 150, scopes=[Scope.LIST_READ], role=Role.SIAO,
                                        created_by=demo["admin"], reason="convention", expires_at=when)
-    assert client.agent.last_name == "N" * 150 and client.name == "N" * 160 and client.expires_at == when
+    assert client.agent.last_name == "N" * 150 and client.name == "N" * 150 and client.expires_at == when
 
 
 @pytest.mark.parametrize("role", [Role.ADMIN, Role.PREFECTURE])
