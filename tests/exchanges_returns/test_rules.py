@@ -580,3 +580,41 @@ def test_the_reminder_goes_to_the_dt_and_to_headquarters_for_a_departement_witho
     assert remind_ofii("2026-11") == 2  # DT Paris has only the 75, sent for November
     assert {m.to[0] for m in mail.outbox} == {"dt.lyon@demo.test", "siege@demo.test"}
     assert "- 69 Rhône\n" in mail.outbox[0].body or "- 69 Rhône\n" in mail.outbox[1].body
+
+
+def test_progress_is_told_while_reading_and_storing(demo, monkeypatch):
+    seen, stored_at = [], []
+    real_validate, real_bulk = ReturnRowValidator.validate, ReturnRow.objects.bulk_create
+
+    def validate_spy(self, line, raw):
+        seen.append(ReturnFile.objects.values_list("progress", flat=True).get())
+        return real_validate(self, line, raw)
+
+    def bulk_spy(*args, **kwargs):
+        stored_at.append(ReturnFile.objects.values_list("progress", flat=True).get())
+        return real_bulk(*args, **kwargs)
+
+    monkeypatch.setattr(ReturnRowValidator, "validate", validate_spy)
+    monkeypatch.setattr(ReturnRow.objects, "bulk_create", bulk_spy)
+    rows = [[f"N{i}-FICTIF", "Awa", "01/01/1990", "12/10/2026"] for i in range(1000)]
+    rf = services.receive_upload(Departement.objects.get(code="69"), "2026-11", minimal(rows), name="r.csv",
+                                 user=demo["dt.lyon"], run=False)
+    assert rf.progress == 0
+    rf = services.process_return(rf.pk)
+    # 5 % once the columns are known, then every 500 rows (at least a twentieth of the file): 5 + 70 × 500 / 1000.
+    assert (seen[0], seen[499], seen[500], seen[999], len(seen)) == (5, 5, 40, 40, 1000)
+    assert stored_at == [80] and (rf.state, rf.progress) == (ReturnState.STORED, 100)
+
+
+def test_processing_leaves_the_garbage_collector_as_it_found_it(demo):
+    import gc
+
+    assert gc.isenabled()
+    _process(SAMPLE.read_bytes(), demo["dt.lyon"])
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        _process(SAMPLE.read_bytes(), demo["dt.lyon"], period="2026-10")
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
