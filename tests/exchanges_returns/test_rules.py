@@ -618,3 +618,33 @@ def test_processing_leaves_the_garbage_collector_as_it_found_it(demo):
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_the_archive_is_built_once_for_a_stored_file_and_journaled(demo, django_capture_on_commit_callbacks):
+    rf = _process(SAMPLE.read_bytes(), demo["dt.lyon"])
+    refused = _process(minimal([["", "A", "01/01/1990", "12/10/2026"]]), demo["dt.lyon"], period="2026-10")
+    assert services.build_archive_for(refused.pk) == (None, False)
+    assert services.build_archive_for(999999) == (None, False)
+    with django_capture_on_commit_callbacks(execute=True):
+        archive, created = services.build_archive_for(rf.pk)
+    assert created is True
+    assert (archive.departement.code, archive.period, archive.version, archive.return_file, archive.row_count,
+            archive.file_path) == ("69", "2026-11", 1, rf, 4, "returns/2026-11/DNA_069_2026-11_v1.zip")
+    assert len(archive.sha256) == 64 and archive.size > 0 and archive.build_seconds >= 0
+    assert archive.reveal_password() and archive.password_encrypted != archive.reveal_password()
+    event = AuditEvent.objects.get(action=AuditAction.ARCHIVE_BUILT)
+    assert (event.departement, event.object_id) == ("69", str(archive.pk))
+    assert event.details == {"period": "2026-11", "version": 1, "rows": 4, "sha256": archive.sha256,
+                             "size": archive.size, "flow": "retour"}
+    # The designated agents were told once the archive was recorded (after the commit).
+    assert [m.to for m in mail.outbox] == [["siao-dna.69@demo.test"]]
+    assert services.build_archive_for(rf.pk) == (archive, False)
+    assert ReturnArchive.objects.count() == 1
+
+
+def test_an_upload_without_a_name_keeps_an_empty_name(demo):
+    rf = services.receive_upload(Departement.objects.get(code="69"), "2026-11", SAMPLE.read_bytes(), name=None,
+                                 user=demo["dt.lyon"], run=False)
+    long = services.receive_upload(Departement.objects.get(code="69"), "2026-11", SAMPLE.read_bytes(),
+                                   name="/tmp/" + "r" * 300 + ".csv", user=demo["dt.lyon"], run=False)
+    assert (rf.source_name, long.source_name) == ("", "r" * 255)
