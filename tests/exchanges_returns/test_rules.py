@@ -648,3 +648,77 @@ def test_an_upload_without_a_name_keeps_an_empty_name(demo):
     long = services.receive_upload(Departement.objects.get(code="69"), "2026-11", SAMPLE.read_bytes(),
                                    name="/tmp/" + "r" * 300 + ".csv", user=demo["dt.lyon"], run=False)
     assert (rf.source_name, long.source_name) == ("", "r" * 255)
+
+
+def test_crosscheck_flags_with_line_and_birth_date_the_list_of_its_own_departement_only(demo):
+    dep = Departement.objects.get(code="69")
+    upload_and_process("69", "2026-10", minimal([["A-FICTIF", "Awa", "01/01/1990", "12/10/2026"]]), demo["dt.lyon"],
+                       archive=False)
+    upload_and_process("69", "2026-11", minimal([["Z-FICTIF", "Zoé", "02/02/1992", "12/11/2026"],
+                                                  ["A-FICTIF", "Awa", "01/01/1990", "13/11/2026"]]),
+                       demo["dt.lyon"], archive=False)
+    # The 75's validated list holds the same person: it is not the 69's list.
+    ml75 = make_list("75", "2026-11", uploaded_by=demo["siao.75"], validated_by=demo["siao.75"], rows=1)
+    from exchanges.models import ListRow
+
+    ListRow.objects.filter(monthly_list=ml75).update(last_name="A-FICTIF", first_name="Awa", birth_date=D(1990, 1, 1))
+    result = cross_check(dep, "2026-11")
+    assert (result.departement, result.period, result.monthly_list, result.flagged) == (dep, "2026-11", None, [])
+    ml69 = make_list("69", "2026-11", uploaded_by=demo["siao.69"], validated_by=demo["siao.69"], rows=2, first_line=7)
+    ListRow.objects.filter(monthly_list=ml69, line_number=8).update(last_name="a fictif", first_name="AWA",
+                                                                    birth_date=D(1990, 1, 1))
+    result = cross_check(dep, "2026-11")
+    assert result.monthly_list == ml69
+    [person] = result.flagged
+    assert (person.line_number, person.last_name, person.first_name, person.birth_date) == (
+        8, "a fictif", "AWA", D(1990, 1, 1))
+    # This month's return first, then last month's; within a month, in the order of the file.
+    assert [(r["return_file__period"], r["refused_on"]) for r in person.returns] == [
+        ("2026-11", D(2026, 11, 13)), ("2026-10", D(2026, 10, 12))]
+
+
+def test_crosscheck_ignores_rows_left_on_a_file_that_is_no_longer_stored(demo):
+    dep = Departement.objects.get(code="69")
+    old = _process(minimal([["A-FICTIF", "Awa", "01/01/1990", "12/11/2026"]]), demo["dt.lyon"])
+    ReturnFile.objects.filter(pk=old.pk).update(state=ReturnState.SUPERSEDED)  # its rows not deleted (yet)
+    ml = make_list("69", "2026-11", uploaded_by=demo["siao.69"], validated_by=demo["siao.69"], rows=1)
+    from exchanges.models import ListRow
+
+    ListRow.objects.filter(monthly_list=ml).update(last_name="A-FICTIF", first_name="Awa", birth_date=D(1990, 1, 1))
+    result = cross_check(dep, "2026-11")
+    assert (result.return_row_count, result.flagged) == (0, [])
+
+
+def test_a_row_without_reason_and_with_another_error_gets_both_messages():
+    row = validate({"birth_name": "", "first_name": "Irina", "birth_date": "01/02/1990"})
+    assert errors(row) == [("Nom de naissance", "valeur manquante"), ("Date de refus", NO_REASON)]
+
+
+def test_the_validator_uses_the_day_it_is_given():
+    late = ReturnRowValidator("2026-11", today=D(2026, 11, 25))
+    assert late.validate(2, {**PERSON, "birth_date": "24/11/2026"})["errors"] == []
+    early = ReturnRowValidator("2026-11", today=D(2026, 11, 1))
+    assert errors(early.validate(2, {**PERSON, "birth_date": "02/11/2026"})) == [
+        ("Date de naissance", "date de naissance dans le futur (02/11/2026)")]
+
+
+def test_the_inbox_counts_downloads_only(demo):
+    from referentiel.perimeter import Capability
+
+    dna = demo["siao-dna.69"]
+    _, archive = upload_and_process("69", "2026-11", SAMPLE.read_bytes(), demo["siege"])
+    AuditEvent.objects.create(action=AuditAction.PASSWORD_REVEAL, actor=dna, object_type=ReturnArchive._meta.label,
+                              object_id=str(archive.pk))
+    AuditEvent.objects.create(action=AuditAction.DOWNLOAD, actor=dna, object_type="exchanges.Extract",
+                              object_id=str(archive.pk))
+    [found] = services.archives_for(dna, Capability.READ_REVERSE_FLOW, today=TODAY)
+    assert found.downloaded_by_user is False
+    # A year later, the archive is out of the twelve months.
+    assert services.archives_for(dna, Capability.READ_REVERSE_FLOW, today=D(2027, 10, 31)) == [found]
+    assert services.archives_for(dna, Capability.READ_REVERSE_FLOW, today=D(2027, 11, 1)) == []
+
+
+def test_retention_counts_every_purged_archive(demo):
+    upload_and_process("69", "2024-09", SAMPLE.read_bytes(), demo["dt.lyon"])
+    upload_and_process("42", "2024-10", SAMPLE.read_bytes(), demo["dt.lyon"])
+    assert services.purge_expired("2024-11") == (2, 8)
