@@ -521,3 +521,37 @@ def test_every_call_is_journaled_with_what_it_was(client, writer):
     assert (events[1].details["path"], events[1].details["status"]) == (
         "/api/v1/departements/6\ufffd9/listes/2026-11/", 405)
     assert events[2].details["path"] == long_path[:500]
+
+
+def test_the_openapi_description_names_the_bearer_scheme():
+    from siao_ofii.api.authentication import BearerTokenAuthentication, BearerTokenScheme
+
+    scheme = BearerTokenScheme(BearerTokenAuthentication)
+    assert scheme.name == "jeton"
+    assert scheme.get_security_definition(None) == {"type": "http", "scheme": "bearer",
+                                                    "bearerFormat": "<identifiant>.<secret>"}
+    assert BearerTokenAuthentication().authenticate_header(None) == 'Bearer realm="api"'
+
+
+def test_the_same_key_sent_twice_at_the_same_instant(writer, make_token, monkeypatch):
+    """The second request loses the race on the unique (client, key): it reads the first one's
+    row, its own client's and no other's, and is told to retry (409)."""
+    from django.db import IntegrityError
+
+    api_client, _ = writer
+    other, _ = make_token(Role.SIAO, ["69"], scopes=[Scope.LIST_WRITE])
+    request = SimpleNamespace(headers={"Idempotency-Key": "course"}, method="POST", path="/api/v1/x/",
+                              data=b"corps", auth=api_client)
+    fingerprint = hashlib.sha256(b"POST /api/v1/x/\ncorps").hexdigest()
+    IdempotentResponse.objects.create(client=other, key="course", fingerprint="autre")
+    IdempotentResponse.objects.create(client=api_client, key="course", fingerprint=fingerprint)
+    IdempotentResponse.objects.create(client=api_client, key="autre-cle", fingerprint=fingerprint, status_code=200)
+
+    def lost_race(**kwargs):
+        raise IntegrityError("api_idempotency_unique_key")
+
+    monkeypatch.setattr(IdempotentResponse.objects, "get_or_create", lost_race)
+    with pytest.raises(ProblemError) as exc:
+        idempotent(request, lambda: pytest.fail("the handler must not run twice"))
+    assert exc.value.status_code == 409
+    assert IdempotentResponse.objects.count() == 3
