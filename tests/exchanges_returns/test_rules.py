@@ -6,6 +6,7 @@ recipients: only the SIAO agents the prefect designated for the département (R7
 import datetime
 
 import pytest
+import time_machine
 from django.core import mail
 
 from exchanges.models import ListState, ReturnArchive, ReturnFile, ReturnRow, ReturnState
@@ -275,6 +276,7 @@ def test_one_extra_column_refused_word_for_word(demo):
         "administrative, conditions d’accueil). Retirez-la de l’extraction et déposez de nouveau le fichier : rien "
         "n’a été enregistré."]
     assert (rf.state, rf.progress, rf.report["extra_columns"]) == (ReturnState.FAILED, 100, ["Téléphone"])
+    assert ReturnFile.objects.values_list("state", "progress").get(pk=rf.pk) == (ReturnState.FAILED, 100)
 
 
 def test_several_extra_columns_refused_word_for_word(demo):
@@ -296,9 +298,13 @@ def test_missing_mandatory_columns_are_all_named(demo):
 
 
 def test_a_file_without_rows_is_refused(demo):
-    rf = _process(minimal([]), demo["dt.lyon"])
+    rf = _process(minimal([]), demo["dt.lyon"])  # a header, no row
     assert (rf.state, rf.report["file_errors"]) == (ReturnState.FAILED, ["Le fichier ne contient aucune ligne."])
     assert rf.report["issue_count"] == 0 and not ReturnRow.objects.exists()
+    blank = _process(b"\n\n", demo["dt.lyon"])  # not even a header: the reader refuses it
+    stored = ReturnFile.objects.get(pk=blank.pk)
+    assert (stored.state, stored.progress, stored.report) == (
+        ReturnState.FAILED, 100, {"file_errors": ["Le fichier ne contient aucune ligne."]})
 
 
 def test_an_unreadable_file_is_refused_at_the_upload_and_nothing_kept(demo):
@@ -420,6 +426,7 @@ def test_versions_count_stored_and_superseded_files_not_refused_ones(demo):
                                            object_id=str(third.pk)).get()
     assert (superseded.actor, superseded.departement, superseded.details["superseded_versions"],
             superseded.details["deleted_rows"]) == (demo["siege"], "69", "v2", 4)
+    assert (superseded.details["period"], superseded.details["flow"]) == ("2026-11", "retour")
 
 
 def test_selectable_periods_and_archive_path():
@@ -436,6 +443,7 @@ def test_overview_tells_each_departement_what_was_sent(demo):
     failed = _process(minimal([["", "A", "01/01/1990", "12/10/2026"]]), demo["dt.lyon"])
     refused75 = _process(minimal([["", "A", "01/01/1990", "12/10/2026"]]), demo["dt.paris"], departement="75")
     _process(SAMPLE.read_bytes(), demo["dt.lyon"], departement="42", period="2026-10")
+    _process(SAMPLE.read_bytes(), demo["dt.lyon"], departement="01")  # not asked for
     months = services.overview(deps, "2026-11")
     assert [(m.departement.code, m.period, m.stored, m.attempt, m.archive, m.sent) for m in months] == [
         ("42", "2026-11", None, None, None, False),
@@ -476,7 +484,10 @@ def test_retention_purges_before_the_cutoff_month_and_keeps_it(demo):
     assert not private_storage().exists("returns/2024-10/DNA_069_2024-10_v1.zip")
     assert kept.purged_at is None and private_storage().exists(kept.file_path)
     assert ReturnRow.objects.filter(return_file__period="2024-11").count() == 4
-    assert services.purge_expired("2024-11") == (0, 0)  # once
+    purged_at = ReturnArchive.objects.get(pk=old.pk).purged_at
+    with time_machine.travel(datetime.datetime(2026, 12, 1, 12, 0, tzinfo=datetime.timezone.utc), tick=False):
+        assert services.purge_expired("2024-11") == (0, 0)  # once
+    assert ReturnArchive.objects.get(pk=old.pk).purged_at == purged_at
     assert ReturnFile.objects.filter(pk=refused.pk).exists()
 
 
@@ -506,6 +517,7 @@ def test_crosscheck_default_month_follows_the_validation_of_this_months_list(dem
     make_list("69", "2026-11", uploaded_by=demo["siao.69"], validated_by=demo["siao.69"])
     assert default_crosscheck_period(dep, TODAY) == "2026-11"
     assert default_crosscheck_period(dep, D(2026, 12, 1)) == "2026-11"
+    assert default_crosscheck_period(dep, D(2027, 1, 5)) == "2026-12"
 
 
 # --- recipients (R744-48 2°) ---------------------------------------------------------------
@@ -551,6 +563,15 @@ def test_the_archive_ready_mail_goes_once_to_the_designated_agents_without_the_p
     assert archive.notified_at is not None
     assert archive_ready(archive.pk) == 0 and len(mail.outbox) == 2  # once
     assert archive_ready(999999) == 0
+
+
+def test_the_mail_is_about_the_archive_asked_for(demo):
+    _, november = upload_and_process("69", "2026-11", SAMPLE.read_bytes(), demo["dt.lyon"])
+    _, october = upload_and_process("69", "2026-10", SAMPLE.read_bytes(), demo["dt.lyon"])
+    mail.outbox.clear()
+    assert archive_ready(october.pk) == 1
+    assert mail.outbox[0].subject == "[OFII → SIAO] Flux retour 69 — octobre 2026 (version 1) disponible"
+    assert ReturnArchive.objects.get(pk=november.pk).notified_at is None
 
 
 def test_no_mail_for_a_purged_archive(demo):
@@ -664,6 +685,8 @@ def test_crosscheck_flags_with_line_and_birth_date_the_list_of_its_own_departeme
     ListRow.objects.filter(monthly_list=ml75).update(last_name="A-FICTIF", first_name="Awa", birth_date=D(1990, 1, 1))
     result = cross_check(dep, "2026-11")
     assert (result.departement, result.period, result.monthly_list, result.flagged) == (dep, "2026-11", None, [])
+    make_list("69", "2026-10", uploaded_by=demo["siao.69"], validated_by=demo["siao.69"], rows=1)
+    make_list("69", "2026-12", uploaded_by=demo["siao.69"], validated_by=demo["siao.69"], rows=1)
     ml69 = make_list("69", "2026-11", uploaded_by=demo["siao.69"], validated_by=demo["siao.69"], rows=2, first_line=7)
     ListRow.objects.filter(monthly_list=ml69, line_number=8).update(last_name="a fictif", first_name="AWA",
                                                                     birth_date=D(1990, 1, 1))
