@@ -93,6 +93,24 @@ GROUPS = {
         ["tests/meetings/test_agenda.py", "tests/meetings/test_views.py", "tests/meetings/test_priority.py",
          "tests/meetings/test_agenda_edges.py"],
     ),
+    # The return flow OFII → SIAO (R744-48 2°): only the II.B.2 fields, only the SIAO agents the
+    # prefect habilitated. Not test_worker.py (real worker, deselected by the marker anyway).
+    "returns": (
+        ["exchanges/returns/services.py", "exchanges/returns/validation.py", "exchanges/returns/crosscheck.py",
+         "exchanges/returns/columns.py", "exchanges/returns/notifications.py"],
+        ["tests/exchanges_returns/test_upload.py", "tests/exchanges_returns/test_archive.py",
+         "tests/exchanges_returns/test_crosscheck.py", "tests/exchanges_returns/test_views.py",
+         "tests/exchanges_returns/test_rules.py"],
+    ),
+    # The API: tokens, scopes, throttling, journal, problem+json. Not test_fuzz.py (live server,
+    # 15 s a run), test_schema.py (the OpenAPI generator) nor test_throttle_shared.py (a second
+    # process; its Redis case skips without TEST_REDIS_URL).
+    "api": (
+        ["siao_ofii/api/authentication.py", "siao_ofii/api/services.py", "siao_ofii/api/throttling.py",
+         "siao_ofii/api/base.py", "siao_ofii/api/problems.py"],
+        ["tests/api/test_api.py", "tests/api/test_matrix.py", "tests/api/test_admin.py",
+         "tests/api/test_rules.py"],
+    ),
 }
 
 
