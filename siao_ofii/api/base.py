@@ -6,7 +6,7 @@ import json
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from rest_framework import permissions
+from rest_framework import exceptions, permissions
 from rest_framework.parsers import BaseParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -43,6 +43,18 @@ class HasScope(permissions.BasePermission):
 class ApiView(APIView):
     scope = None
     permission_classes = [permissions.IsAuthenticated, HasScope]
+
+    def perform_authentication(self, request):
+        """A call without a valid token is counted against its address before its 401: DRF
+        checks permissions (the 401) before throttles, so wrong or missing tokens were never
+        counted, and guessing tokens or filling the journal had no limit."""
+        try:
+            request.user
+        except exceptions.AuthenticationFailed:
+            self.check_throttles(request)
+            raise
+        if request.auth is None:  # no token at all: refused by IsAuthenticated next
+            self.check_throttles(request)
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)

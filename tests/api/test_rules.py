@@ -555,3 +555,37 @@ def test_the_same_key_sent_twice_at_the_same_instant(writer, make_token, monkeyp
         idempotent(request, lambda: pytest.fail("the handler must not run twice"))
     assert exc.value.status_code == 409
     assert IdempotentResponse.objects.count() == 3
+
+
+@pytest.mark.parametrize("header", [{"HTTP_AUTHORIZATION": "Bearer abc.def"}, {}], ids=["wrong token", "no token"])
+def test_calls_without_a_valid_token_are_counted_per_address_before_their_401(client, db, settings, header):
+    settings.API_RATE_LIMIT = "2/min"
+    cache.clear()
+    statuses = [client.get(LISTS, REMOTE_ADDR="192.0.2.50", **header).status_code for _ in range(4)]
+    assert statuses == [401, 401, 429, 429]
+    refused = client.get(LISTS, REMOTE_ADDR="192.0.2.50", **header)
+    assert refused["Retry-After"] == "60"
+    assert _problem_body(refused)["title"] == "Trop de requêtes"
+    # Another address is counted apart.
+    assert client.get(LISTS, REMOTE_ADDR="192.0.2.51", **header).status_code == 401
+
+
+def test_a_forged_forwarded_for_header_does_not_give_a_new_address(client, db, settings):
+    settings.API_RATE_LIMIT = "2/min"
+    settings.TRUSTED_PROXY_COUNT = 0
+    cache.clear()
+    statuses = [client.get(LISTS, REMOTE_ADDR="192.0.2.60", HTTP_X_FORWARDED_FOR=f"198.51.100.{n}",
+                           HTTP_AUTHORIZATION="Bearer abc.def").status_code for n in range(3)]
+    assert statuses == [401, 401, 429]
+
+
+def test_behind_a_trusted_proxy_the_address_it_saw_is_counted(client, db, settings):
+    settings.API_RATE_LIMIT = "1/min"
+    settings.TRUSTED_PROXY_COUNT = 1
+    cache.clear()
+
+    def call(seen):  # the client may prepend anything; the proxy appends the address it saw
+        return client.get(LISTS, REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR=f"203.0.113.9, {seen}",
+                          HTTP_AUTHORIZATION="Bearer abc.def").status_code
+
+    assert [call("192.0.2.70"), call("192.0.2.70"), call("192.0.2.71")] == [401, 429, 401]
