@@ -228,4 +228,40 @@ def test_hostile_cells_of_an_upload_are_stored_and_read_back(demo):
     ]
     assert stored[2][1:6] == ("C D", "E F", D(1985, 7, 15), "M", "\\t\\n")
     assert stored[2][6]["first_name"] == "E F"
-    assert ml.report["columns"]["last_name"] == "NOM\tde\\naissance"
+    assert ml.report["columns"]["last_name"] == "NOM de\\naissance"  # cleaned like a cell
+
+
+def nul_header_upload(demo, header):
+    """An XLSX file whose header cells hold a NUL (Excel's "_x0000_" escape, decoded by the
+    reader) and a tab; the first row has an error in the column whose name holds the NUL."""
+    rows = [list(r) for r in samples.GOOD]
+    rows[0][0] = ""
+    dep = Departement.objects.get(code="69")
+    ml = workflow.receive_upload(dep, "2026-11", samples.xlsx_bytes(rows, header), name="liste.xlsx",
+                                 user=demo["siao.69"], run=False)
+    return workflow.process_list(ml.pk)
+
+
+@pytest.mark.django_db
+def test_a_nul_in_a_header_cell_is_dropped_from_the_column_name(demo):
+    """Found by the COPY tests: PostgreSQL refuses a NUL in jsonb, so a NUL kept in a column
+    name made the list's report and its messages unstorable; the list then stayed in
+    processing, its file deleted, and the worker raised (on SQLite it was stored as is)."""
+    header = ["NOM_x0000_", "Prénom", "Date de_x0009__x0009_naissance", *samples.HEADER_FR[3:]]
+    ml = nul_header_upload(demo, header)
+    assert (ml.state, ml.row_count, ml.error_count) == (ListState.DRAFT, 3, 1), ml.report
+    assert ml.report["columns"]["last_name"] == "NOM"
+    assert ml.report["columns"]["birth_date"] == "Date de naissance"
+    row = ListRow.objects.get(monthly_list=ml, line_number=2)
+    assert row.errors == [{"column": "NOM", "field": "last_name", "message": "valeur manquante"}]
+
+
+@pytest.mark.django_db
+def test_a_nul_in_a_header_cell_when_a_column_is_not_recognised(demo):
+    header = ["NOM_x0000_", "Zut_x0000_", *samples.HEADER_FR[2:]]
+    ml = nul_header_upload(demo, header)
+    ml.refresh_from_db()
+    assert ml.state == ListState.FAILED
+    assert ml.report["file_errors"] == [
+        "Colonnes obligatoires non reconnues : Prénom. Indiquez quelle colonne de votre fichier correspond à chacune."]
+    assert ml.report["headers"] == ["NOM", "Zut", *samples.HEADER_FR[2:]]
