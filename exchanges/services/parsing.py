@@ -174,7 +174,7 @@ def parse_date(value, *, today=None):
         raise ParseError(f"« {value} » n’est pas une date")
     if isinstance(value, (int, float)):
         return _from_serial(value)
-    text = str(value).strip()
+    text = clean_text(value)  # NUL and other control characters dropped, as in every cell
     text = _TIME_SUFFIX.sub("", text)
     m = _DMY.match(text)
     if m:

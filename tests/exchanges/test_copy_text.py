@@ -265,3 +265,22 @@ def test_a_nul_in_a_header_cell_when_a_column_is_not_recognised(demo):
     assert ml.report["file_errors"] == [
         "Colonnes obligatoires non reconnues : Prénom. Indiquez quelle colonne de votre fichier correspond à chacune."]
     assert ml.report["headers"] == ["NOM", "Zut", *samples.HEADER_FR[2:]]
+
+
+@pytest.mark.django_db
+def test_a_nul_in_a_date_cell_is_dropped_as_in_every_cell(demo):
+    """Found by the COPY tests: the date parser quoted the cell as it was in its message, NUL
+    included, and PostgreSQL refuses a NUL in jsonb: the whole list failed with "Une erreur
+    interne…" (on SQLite the row was stored with a NUL in its message)."""
+    rows = [list(r) for r in samples.GOOD]
+    rows[0][2] = "03/02_x0000_/1990"
+    rows[1][2] = "15/07_x0000_/1985 x"
+    dep = Departement.objects.get(code="69")
+    ml = workflow.receive_upload(dep, "2026-11", samples.xlsx_bytes(rows), name="liste.xlsx", user=demo["siao.69"],
+                                 run=False)
+    ml = workflow.process_list(ml.pk)
+    assert (ml.state, ml.row_count, ml.error_count) == (ListState.DRAFT, 3, 1), ml.report
+    first, second = ListRow.objects.filter(monthly_list=ml).order_by("line_number")[:2]
+    assert (first.birth_date, first.raw["birth_date"], first.errors) == (D(1990, 2, 3), "03/02/1990", [])
+    assert second.errors == [{"column": "Date de naissance", "field": "birth_date",
+                              "message": "« 15/07/1985 x » n’est pas une date (format attendu JJ/MM/AAAA)"}]
