@@ -72,7 +72,8 @@ GROUPS = {
         ["exchanges/services/workflow.py", "exchanges/periods.py"],
         ["tests/exchanges/test_pipeline.py", "tests/exchanges/test_deadline.py", "tests/exchanges/test_rules.py",
          "tests/exchanges/test_views.py", "tests/exchanges/test_workflow_edges.py",
-         "tests/exchanges/test_workflow_rules.py", "tests/exchanges/test_copy_text.py"],
+         "tests/exchanges/test_workflow_rules.py", "tests/exchanges/test_copy_text.py",
+         "tests/exchanges/test_workflow_writes.py"],
     ),
     "periods": (
         ["exchanges/periods.py"],
