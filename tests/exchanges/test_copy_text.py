@@ -284,3 +284,32 @@ def test_a_nul_in_a_date_cell_is_dropped_as_in_every_cell(demo):
     assert (first.birth_date, first.raw["birth_date"], first.errors) == (D(1990, 2, 3), "03/02/1990", [])
     assert second.errors == [{"column": "Date de naissance", "field": "birth_date",
                               "message": "« 15/07/1985 x » n’est pas une date (format attendu JJ/MM/AAAA)"}]
+
+
+@pytest.mark.django_db
+def test_store_rows_stores_what_the_orm_stores(demo):
+    """``store_rows`` (COPY on PostgreSQL) and ``ListRow`` objects built by ``_row_object`` (the
+    ORM path, SQLite's) store the same values, missing ones included: no date → NULL, no sex
+    or status → empty text, a row not derived → the model's defaults."""
+    dep = Departement.objects.get(code="69")
+    by_store, by_orm = (MonthlyList.objects.create(departement=dep, period="2026-11", state=ListState.DRAFT,
+                                                   uploaded_by=demo["siao.69"], version=v) for v in (1, 2))
+    rows = [hostile_row(n, value) for n, value in enumerate(["\\N", "a\tb\\c", "\r\n", "é\u2028"], 2)]
+    rows[1].update(sex=None, status=None, birth_date=None, entry_date=None, continuous_months=3, ada_flag=True)
+    for field in ("movement", "continuous_months", "ada_flag"):
+        del rows[2][field]
+    workflow.store_rows(by_store, iter([dict(r) for r in rows]))
+    ListRow.objects.bulk_create([workflow._row_object(by_orm, r) for r in rows])
+    fields = [f.name for f in ListRow._meta.fields if f.name not in ("id", "monthly_list")]
+    stored = [list(ListRow.objects.filter(monthly_list=ml).order_by("line_number").values(*fields))
+              for ml in (by_store, by_orm)]
+    assert stored[0] == stored[1]
+    assert [(r["line_number"], r["last_name"], r["sex"], r["status"], r["birth_date"], r["entry_date"],
+             r["movement"], r["continuous_months"], r["ada_flag"]) for r in stored[0]] == [
+        (2, "la\\N", "F", "DA", D(1990, 2, 3), D(2026, 10, 1), "new", 1, False),
+        (3, "laa\tb\\c", "", "", None, None, "new", 3, True),
+        (4, "la\r\n", "F", "DA", D(1990, 2, 3), D(2026, 10, 1), "", 1, False),
+        (5, "laé\u2028", "F", "DA", D(1990, 2, 3), D(2026, 10, 1), "new", 1, False),
+    ]
+    assert stored[0][1]["raw"] == {"last_name": "a\tb\\c", "a\tb\\c": "clé", "sex": "a\tb\\ca\tb\\c"}
+    assert stored[0][1]["errors"] == [{"column": "a\tb\\c", "field": "sex", "message": "« a\tb\\c »"}]
