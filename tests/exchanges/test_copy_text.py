@@ -145,10 +145,13 @@ def test_rows_are_sent_in_blocks_of_a_thousand():
     rows = [a_row(line_number=n) for n in range(2, 1003)]
     blocks = list(workflow.copy_lines(MonthlyList(pk=1), iter(rows)))
     assert [block.count("\n") for block in blocks] == [1000, 1]
-    assert [r["line_number"] for r in decode("".join(blocks))] == [str(n) for n in range(2, 1003)]
+    assert [(r["monthly_list_id"], r["line_number"]) for r in decode("".join(blocks))] == [
+        ("1", str(n)) for n in range(2, 1003)]
     small = list(workflow.copy_lines(MonthlyList(pk=1), iter(rows[:5]), block=2))
     assert [block.count("\n") for block in small] == [2, 2, 1]
     assert small[0].startswith("1\t2\t") and small[2].startswith("1\t6\t")
+    assert "".join(small) == "".join(workflow.copy_lines(MonthlyList(pk=1), iter(rows[:5]), block=5))
+    assert [r["monthly_list_id"] for r in decode("".join(small))] == ["1"] * 5
     assert list(workflow.copy_lines(MonthlyList(pk=1), iter([]))) == []
 
 
