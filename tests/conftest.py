@@ -119,9 +119,12 @@ else:
         from django.core.management import call_command
         from django.db import connections
 
+        conn = connections["default"]
+        if conn.vendor == "postgresql":  # MUTATION_DATABASE_URL (tests/mutation/run.py)
+            yield from _postgresql_mutation_database(conn, django_db_blocker)
+            return
         template = Path(os.environ["MUTATION_DB_TEMPLATE"])
         target = template.with_name(f"db-{os.getpid()}.sqlite3")
-        conn = connections["default"]
         with django_db_blocker.unblock():
             if not template.exists():
                 building = template.with_name(f"template-{os.getpid()}.sqlite3")
@@ -139,6 +142,42 @@ else:
         with django_db_blocker.unblock():
             conn.close()
         target.unlink(missing_ok=True)
+
+
+def _postgresql_mutation_database(conn, django_db_blocker):
+    """The same on PostgreSQL: MUTATION_DB_TEMPLATE names a template database, migrated and
+    seeded once; every process (each mutmut child) works on its own ``CREATE DATABASE …
+    TEMPLATE`` copy, named after its pid and dropped at the end (tests/mutation/run.py drops
+    those of children killed on a timeout)."""
+    from django.core.management import call_command
+
+    template = os.environ["MUTATION_DB_TEMPLATE"]
+    target = f"{template}_{os.getpid()}"
+
+    def execute(sql, params=None):
+        with conn._nodb_cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchone() if cursor.description else None
+
+    with django_db_blocker.unblock():
+        conn.close()
+        if not execute("SELECT 1 FROM pg_database WHERE datname = %s", [template]):
+            building = f"{template}_build_{os.getpid()}"
+            execute(f'DROP DATABASE IF EXISTS "{building}"')
+            execute(f'CREATE DATABASE "{building}"')
+            conn.settings_dict["NAME"] = building
+            call_command("migrate", verbosity=0, interactive=False)
+            with time_machine.travel(FROZEN_NOW, tick=False):
+                DemoAccounts.create()
+            conn.close()
+            execute(f'ALTER DATABASE "{building}" RENAME TO "{template}"')
+        execute(f'DROP DATABASE IF EXISTS "{target}"')
+        execute(f'CREATE DATABASE "{target}" TEMPLATE "{template}"')
+        conn.settings_dict["NAME"] = settings.DATABASES["default"]["NAME"] = target
+    yield
+    with django_db_blocker.unblock():
+        conn.close()
+        execute(f'DROP DATABASE IF EXISTS "{target}" WITH (FORCE)')
 
 
 # Debian's chromium driven by Playwright, one per session: tests/browser and tests/prodstack share

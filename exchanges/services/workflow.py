@@ -37,7 +37,7 @@ from siao_ofii.privatefiles.crypto import open_encrypted, save_encrypted
 from siao_ofii.privatefiles.storage import private_storage
 
 from . import derive as derive_mod
-from .parsing import FIELD_LABELS, match_headers
+from .parsing import FIELD_LABELS, clean_text, match_headers
 from .reading import FileRejected, read_table, sniff_format
 from .validation import ROW_FIELDS, RowValidator, raw_cells
 
@@ -211,6 +211,9 @@ def process_list(pk, *, progress=True):
             _fail(ml, str(exc))
             return ml
         del data
+        # The column names are shown and stored (messages, report) like cells: cleaned. A
+        # header cell may hold a NUL (XLSX's "_x0000_"), which PostgreSQL refuses in jsonb.
+        table.header = [clean_text(h) for h in table.header]
         columns, missing, ignored = match_headers(table.header, ml.report.get("mapping"), with_agdref=with_agdref)
         if missing:
             keep_file = True

@@ -11,7 +11,14 @@ Usage: python tests/mutation/run.py [group ...]        (all groups when none is 
        MUTATION_SCRATCH=dir for the scratch copies (default .cache/mutation);
        MUTATION_DIFFS=0 to list the survivors by name without their diffs (much faster);
        MUTATION_REPORT_ONLY=1 to print the summary of the last run kept in the scratch copy
-       (nothing is run; e.g. after EQUIVALENT.md was edited).
+       (nothing is run; e.g. after EQUIVALENT.md was edited);
+       MUTATION_DATABASE_URL=postgres://…/<name> to run on PostgreSQL instead of SQLite, so that
+       the PostgreSQL-only code is measured (``workflow.store_rows``' COPY; on SQLite it
+       bulk-creates): slower. The database ``<name>_mutation_<group>`` is migrated and seeded
+       once as a template, and each mutmut child (any MUTATION_JOBS) runs on its own
+       ``CREATE DATABASE … TEMPLATE`` copy ``<name>_mutation_<group>_<pid>``, dropped at its
+       end (tests/conftest.py); the template and the copies of children killed on a timeout
+       are dropped before and after the run. ``<name>`` itself is never touched.
 
 Prints, per group, killed (timeouts included) / total and the kill ratio, then every surviving mutant with its diff.
 A survivor listed in tests/mutation/EQUIVALENT.md (by mutant name) is an explained equivalent
@@ -68,7 +75,8 @@ GROUPS = {
         ["exchanges/services/workflow.py", "exchanges/periods.py"],
         ["tests/exchanges/test_pipeline.py", "tests/exchanges/test_deadline.py", "tests/exchanges/test_rules.py",
          "tests/exchanges/test_views.py", "tests/exchanges/test_workflow_edges.py",
-         "tests/exchanges/test_workflow_rules.py"],
+         "tests/exchanges/test_workflow_rules.py", "tests/exchanges/test_copy_text.py",
+         "tests/exchanges/test_workflow_writes.py"],
     ),
     "periods": (
         ["exchanges/periods.py"],
@@ -139,6 +147,34 @@ def write_config(dest, modules, tests):
     )
 
 
+def postgresql_settings(url):
+    import environ
+
+    config = environ.Env.db_url_config(url)
+    if "postgresql" not in config["ENGINE"]:
+        raise SystemExit(f"MUTATION_DATABASE_URL n’est pas une base PostgreSQL : {url}")
+    return config
+
+
+def drop_databases(url, template):
+    """Drop the template database ``template`` and every copy of it (``template_<pid>``)."""
+    import psycopg2
+
+    config = postgresql_settings(url)
+    conn = psycopg2.connect(dbname="postgres", user=config["USER"] or None, password=config["PASSWORD"] or None,
+                            host=config["HOST"] or None, port=config["PORT"] or None)
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cursor:
+            pattern = template.replace("\\", "\\\\").replace("_", "\\_").replace("%", "\\%")
+            cursor.execute("SELECT datname FROM pg_database WHERE datname = %s OR datname LIKE %s",
+                           [template, pattern + "\\_%"])
+            for (name,) in cursor.fetchall():
+                cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        conn.close()
+
+
 def equivalents():
     if not EQUIVALENT.exists():
         return {}
@@ -165,6 +201,12 @@ def run_group(name, modules, tests, jobs):
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "TEST_REDIS_URL")}
     env.update(DJANGO_SETTINGS_MODULE="siao_ofii.settings_test", HYPOTHESIS_PROFILE="mutation",
                MUTATION_DB_TEMPLATE=str(dest / "db-template.sqlite3"))
+    database_url = os.environ.get("MUTATION_DATABASE_URL")
+    if database_url:
+        template = f"{postgresql_settings(database_url)['NAME']}_mutation_{name}"
+        env.update(DATABASE_URL=database_url, MUTATION_DB_TEMPLATE=template)
+        if not report_only:
+            drop_databases(database_url, template)
     mutmut = [str(Path(sys.executable).with_name("mutmut"))]
     started = time.monotonic()
     if not report_only:
@@ -173,6 +215,8 @@ def run_group(name, modules, tests, jobs):
                        stderr=subprocess.STDOUT, check=False)
         subprocess.run([*mutmut, "export-cicd-stats"], cwd=dest, env=env, stdout=log, stderr=subprocess.STDOUT,
                        check=False)
+        if database_url:
+            drop_databases(database_url, template)
     stats_file = dest / "mutants" / "mutmut-cicd-stats.json"
     if not stats_file.exists():
         print(f"[{name}] mutmut n’a produit aucun résultat : voir {SCRATCH / f'{name}.log'}")
@@ -211,7 +255,8 @@ def main(argv):
     results = []
     for name in wanted:
         modules, tests = GROUPS[name]
-        print(f"→ {name} : {', '.join(modules)}", flush=True)
+        on = " (PostgreSQL)" if os.environ.get("MUTATION_DATABASE_URL") else ""
+        print(f"→ {name}{on} : {', '.join(modules)}", flush=True)
         result = run_group(name, modules, tests, jobs)
         if result is None:
             continue
