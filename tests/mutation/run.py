@@ -53,7 +53,8 @@ GROUPS = {
     "validation": (
         ["exchanges/services/validation.py", "exchanges/services/parsing.py"],
         ["tests/exchanges/test_parsers_properties.py", "tests/exchanges/test_pipeline.py",
-         "tests/exchanges/test_rules.py", "tests/exchanges/test_parsers_exact.py"],
+         "tests/exchanges/test_rules.py", "tests/exchanges/test_parsers_exact.py",
+         "tests/exchanges/test_validate_rows.py"],
     ),
     # The readers (container, declared extent, every cell checked before calamine allocates):
     # apart from validation so that each group runs in minutes.
@@ -65,7 +66,7 @@ GROUPS = {
         ["exchanges/services/workflow.py", "exchanges/periods.py"],
         ["tests/exchanges/test_pipeline.py", "tests/exchanges/test_deadline.py", "tests/exchanges/test_rules.py",
          "tests/exchanges/test_views.py", "tests/exchanges/test_workflow_edges.py",
-         "tests/exchanges/test_workflow_rules.py"],
+         "tests/exchanges/test_workflow_rules.py", "tests/exchanges/test_copy_text.py"],
     ),
     "periods": (
         ["exchanges/periods.py"],
