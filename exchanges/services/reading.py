@@ -463,7 +463,7 @@ def read_xlsx(data, *, max_rows):
         if sheet.total_height > max_rows + 1000:
             raise FileRejected(f"Le fichier contient plus de {max_rows:,} lignes : il est refusé.".replace(",", " "))
         # iter_rows() starts at the sheet's first row (A1), blank leading rows included.
-        rows_iter = ((i + 1, row) for i, row in enumerate(sheet.iter_rows()))
+        rows_iter = enumerate(sheet.iter_rows(), 1)
         header, rows = _collect(rows_iter, max_rows)
     except FileRejected:
         raise
