@@ -86,7 +86,7 @@ def test_every_messy_cell_alone_in_a_clean_row(with_agdref):
                                    "message": "valeur trop longue (510 caractères, 500 au plus)"}]
 
 
-@settings(max_examples=150, deadline=None)
+@settings(deadline=None)  # examples: the profile (100; 25 under mutation)
 @given(tables(), st.booleans(), st.sampled_from(["2026-11", "2026-10"]), st.integers(0, 30))
 def test_validate_rows_gives_what_validate_gives_row_by_row(drawn, with_agdref, period, cut):
     columns, table = drawn
