@@ -101,3 +101,12 @@ def test_a_block_of_plain_rows_word_for_word():
         f"4321\t5\tDUPONT\tÉlodie\t1990-02-03\tF\tDA\t12 rue des Lilas\t\\N\t\t\t"
         f"{{\"sexe %\": \"M\", \"last_name\": \"X\"}}\t[]\t[]\t[]\t{'ab' * 32}\tnew\t3\tt\n",
     ]
+
+
+def test_blocks_of_a_thousand_rows_by_default():
+    row = {"line_number": 2, "last_name": "A", "first_name": "B", "birth_date": None, "sex": None, "status": None,
+           "shelter_address": "", "entry_date": None, "agdref": "", "nationality": "", "raw": {}, "errors": [],
+           "warnings": [], "identity_key": ""}
+    blocks = list(workflow.copy_lines(List, iter([row] * 2001)))
+    assert [block.count("\n") for block in blocks] == [1000, 1000, 1]
+    assert blocks[-1] == "4321\t2\tA\tB\t\\N\t\t\t\t\\N\t\t\t{}\t[]\t[]\t[]\t\t\t1\tf\n"
