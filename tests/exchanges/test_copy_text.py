@@ -110,3 +110,15 @@ def test_blocks_of_a_thousand_rows_by_default():
     blocks = list(workflow.copy_lines(List, iter([row] * 2001)))
     assert [block.count("\n") for block in blocks] == [1000, 1000, 1]
     assert blocks[-1] == "4321\t2\tA\tB\t\\N\t\t\t\t\\N\t\t\t{}\t[]\t[]\t[]\t\t\t1\tf\n"
+
+
+def test_raw_of_one_shape_with_a_value_to_escape_and_of_two_shapes():
+    row = {"line_number": 2, "last_name": "A", "first_name": "B", "birth_date": None, "sex": "F", "status": "DA",
+           "shelter_address": "", "entry_date": None, "agdref": "", "nationality": "", "errors": [], "warnings": [],
+           "identity_key": ""}
+    same_shape = [{**row, "raw": {"nom": "O\"Neil\tX"}}, {**row, "raw": {"nom": "plain"}}]
+    two_shapes = [{**row, "raw": {"nom": "a", "sexe": "F"}}, {**row, "raw": {"sexe": "M", "nom": "b"}}]
+    raws = [line.split("\t")[11] for rows in (same_shape, two_shapes)
+            for line in "".join(workflow.copy_lines(List, iter(rows))).splitlines()]
+    assert raws == ['{"nom": "O\\\\"Neil\\\\tX"}', '{"nom": "plain"}',
+                    '{"nom": "a", "sexe": "F"}', '{"sexe": "M", "nom": "b"}']
