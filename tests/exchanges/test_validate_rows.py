@@ -173,3 +173,18 @@ def test_an_unhashable_cell_goes_through_the_row_checks():
     expected = one_by_one(PlainValidator("2026-11", today=TODAY), table, columns)
     assert RowValidator("2026-11", today=TODAY).validate_rows(table, columns) == expected
     assert RowValidator("2026-11", today=TODAY).validate_rows([], columns) == []
+
+
+def test_columns_of_one_type_each_keep_1_and_true_apart():
+    """1 and True are equal in Python: a column of integers, a column of booleans and a column
+    of both (two types), in one file, are cleaned and parsed as ``validate`` does."""
+    columns = {"last_name": 0, "first_name": 1, "birth_date": 2, "sex": 3, "status": 4, "shelter_address": 5,
+               "entry_date": 6}
+    table = [(line, [True, 1, D(1990, 1, 1), sex, "DA", "rue", D(2026, 10, 1)])
+             for line, sex in enumerate([1, True, 2, 1], 2)]
+    rows = RowValidator("2026-11", today=TODAY).validate_rows(table, columns)
+    assert rows == one_by_one(RowValidator("2026-11", today=TODAY), table, columns)
+    assert [(r["last_name"], r["first_name"], r["sex"]) for r in rows] == [
+        ("True", "1", "M"), ("True", "1", None), ("True", "1", "F"), ("True", "1", "M")]
+    assert rows[1]["errors"] == [{"column": "Sexe", "field": "sex",
+                                  "message": "sexe inconnu « True » (valeurs admises : F, M, H, Femme, Homme)"}]
