@@ -188,3 +188,25 @@ def test_columns_of_one_type_each_keep_1_and_true_apart():
         ("True", "1", "M"), ("True", "1", None), ("True", "1", "F"), ("True", "1", "M")]
     assert rows[1]["errors"] == [{"column": "Sexe", "field": "sex",
                                   "message": "sexe inconnu « True » (valeurs admises : F, M, H, Femme, Homme)"}]
+
+
+def test_unmapped_columns_are_missing_on_every_row():
+    columns = {"last_name": 0, "first_name": 1, "birth_date": 2, "sex": 3, "shelter_address": 5}
+    table = [(2, ["A", "B", D(1990, 1, 1), "F", "DA", "rue", D(2026, 10, 1)]),
+             (3, ["C", "D", D(1991, 1, 1), "M", "DA", "rue", D(2026, 10, 1)])]
+    for unmapped in (columns, {f: i for f, i in columns.items() if f not in ("sex", "birth_date")}):
+        rows = RowValidator("2026-11", today=TODAY).validate_rows(table, unmapped)
+        assert rows == one_by_one(RowValidator("2026-11", today=TODAY), table, unmapped)
+        assert all(r["status"] is None and r["entry_date"] is None for r in rows)
+        assert [(e["column"], e["message"]) for e in rows[0]["errors"]][-2:] == [
+            ("Statut", "valeur manquante"), ("Date d’entrée", "valeur manquante")]
+
+
+def test_an_unhashable_cell_in_an_optional_column():
+    columns = {"last_name": 0, "first_name": 1, "birth_date": 2, "sex": 3, "status": 4, "shelter_address": 5,
+               "entry_date": 6, "address_town": 7}
+    good = ["A", "B", D(1990, 1, 1), "F", "DA", "rue", D(2026, 10, 1), "Lyon"]
+    table = [(2, good), (3, good[:7] + [["Lyon"]])]
+    rows = RowValidator("2026-11", today=TODAY).validate_rows(table, columns)
+    assert rows == one_by_one(PlainValidator("2026-11", today=TODAY), table, columns)
+    assert rows[1]["shelter_address"] == "rue, ['Lyon']" and rows[1]["errors"] == []
