@@ -210,3 +210,20 @@ def test_an_unhashable_cell_in_an_optional_column():
     rows = RowValidator("2026-11", today=TODAY).validate_rows(table, columns)
     assert rows == one_by_one(PlainValidator("2026-11", today=TODAY), table, columns)
     assert rows[1]["shelter_address"] == "rue, ['Lyon']" and rows[1]["errors"] == []
+
+
+@pytest.mark.parametrize("with_agdref", [False, True])
+def test_lengths_at_the_limit_and_partial_address_columns(with_agdref):
+    """Values one character over each limit, and files where the address is split over a
+    postcode column only (no town), the AGDREF column absent while it is collected."""
+    columns = {"last_name": 0, "first_name": 1, "birth_date": 2, "sex": 3, "status": 4, "shelter_address": 5,
+               "entry_date": 6, "address_postcode": 7, "nationality": 8}
+    good = ["A", "B", D(1990, 1, 1), "F", "DA", "rue", D(2026, 10, 1), "69003", "Afghane"]
+    variants = [{}, {1: "x" * 151}, {0: "y" * 150, 1: "x" * 150}, {5: "a" * 494}, {5: "a" * 493}, {7: ""},
+                {5: "", 7: "69003"}, {8: "n" * 101}, {8: "n" * 100}]
+    table = [(line, [change.get(i, cell) for i, cell in enumerate(good)]) for line, change in enumerate(variants, 2)]
+    rows = RowValidator("2026-11", with_agdref=with_agdref, today=TODAY).validate_rows(table, columns)
+    assert rows == one_by_one(PlainValidator("2026-11", with_agdref=with_agdref, today=TODAY), table, columns)
+    assert [len(r["shelter_address"]) for r in rows[3:5]] == [500, 500]
+    assert [r["shelter_address"] for r in (rows[0], rows[5], rows[6])] == ["rue, 69003", "rue", "69003"]
+    assert [bool(r["errors"]) for r in rows] == [False, True, False, True, False, False, False, with_agdref, False]
