@@ -227,3 +227,24 @@ def test_lengths_at_the_limit_and_partial_address_columns(with_agdref):
     assert [len(r["shelter_address"]) for r in rows[3:5]] == [500, 500]
     assert [r["shelter_address"] for r in (rows[0], rows[5], rows[6])] == ["rue, 69003", "rue", "69003"]
     assert [bool(r["errors"]) for r in rows] == [False, True, False, True, False, False, False, with_agdref, False]
+
+
+def test_agdref_numbers_and_a_file_without_mapped_columns():
+    columns = {"last_name": 0, "first_name": 1, "birth_date": 2, "sex": 3, "status": 4, "shelter_address": 5,
+               "entry_date": 6, "agdref": 7}
+    good = ["A", "B", D(1990, 1, 1), "F", "DA", "rue", D(2026, 10, 1)]
+    table = [(2, good + ["1234567890"]), (3, good + ["12345678901"]), (4, good + ["ab"]), (5, good + [""])]
+    rows = RowValidator("2026-11", with_agdref=True, today=TODAY).validate_rows(table, columns)
+    assert rows == one_by_one(PlainValidator("2026-11", with_agdref=True, today=TODAY), table, columns)
+    assert rows[0]["identity_key"] == identity_key("X", "Y", None, None, "1234567890") != ""
+    assert [len(r["warnings"]) for r in rows] == [0, 1, 1, 1]  # the last: same person as line 4 (name key)
+    nothing = RowValidator("2026-11", today=TODAY).validate_rows(table[:2], {})
+    assert nothing == one_by_one(RowValidator("2026-11", today=TODAY), table[:2], {})
+    assert [r["raw"] for r in nothing] == [{}, {}]
+
+
+def test_identity_keys_without_blank_names_nor_dates():
+    last, first, births, sexes = ["Dupont", "Ébé"], ["Élodie", "Zoé"], [D(1990, 2, 3), D(2000, 1, 1)], ["F", None]
+    for agdrefs in (["", ""], ["1234567890", "ab"]):
+        expected = [identity_key(*row) for row in zip(last, first, births, sexes, agdrefs)]
+        assert _identity_keys(RowValidator("2026-11")._key_memos, last, first, births, sexes, agdrefs) == expected
