@@ -450,7 +450,7 @@ def read_xlsx(data, *, max_rows):
         workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
         sheet = workbook.get_sheet_by_name(sheet_name)
         # iter_rows() starts at the sheet's first row (A1), blank leading rows included.
-        rows_iter = ((i + 1, row) for i, row in enumerate(sheet.iter_rows()))
+        rows_iter = enumerate(sheet.iter_rows(), 1)
         header, rows = _collect(rows_iter, max_rows)
     except FileRejected:
         raise

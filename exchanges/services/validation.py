@@ -13,12 +13,15 @@ Every message is French and names the column as written in the agent's file.
 """
 
 import datetime
+from hashlib import sha256
+from itertools import chain, repeat
+from operator import gt, itemgetter
 
 from django.utils import timezone
 
 from exchanges import periods
 
-from .identity import identity_key
+from .identity import identity_key, normalise_agdref, normalise_name
 from .parsing import (
     FIELD_LABELS,
     MANDATORY_FIELDS,
@@ -101,9 +104,48 @@ class _Memo(dict):
     def __init__(self, function):
         super().__init__()
         self.function = function
+        self.typed = {}
 
     def __missing__(self, key):
         value = self[key] = self.function(key[1] if key.__class__ is tuple else key)
+        return value
+
+    def column(self, cells):
+        """``[self[key] for the key of each cell]``, looked up in C when the cells are all of
+        one type (the usual column); a cell that cannot be a key (unhashable) is computed."""
+        types = set(map(type, cells))
+        if len(types) == 1:
+            kind = types.pop()
+            if kind is str:
+                get = self.__getitem__
+            else:
+                typed = self.typed.get(kind)
+                if typed is None:
+                    typed = self.typed[kind] = _Typed(self, kind)
+                get = typed.__getitem__
+            try:
+                return list(map(get, cells))
+            except TypeError:
+                pass
+        out = []
+        for value in cells:
+            try:
+                out.append(self[value if value.__class__ is str else (value.__class__, value)])
+            except TypeError:
+                out.append(self.function(value))
+        return out
+
+
+class _Typed(dict):
+    """``memo[(kind, cell)]`` for the cells of one type, keyed by the cell itself (a lookup
+    without building a tuple); filled from the memo, so both always agree."""
+
+    def __init__(self, memo, kind):
+        super().__init__()
+        self.memo, self.kind = memo, kind
+
+    def __missing__(self, cell):
+        value = self[cell] = self.memo[(self.kind, cell)]
         return value
 
 
@@ -131,13 +173,24 @@ class RowValidator(BaseRowValidator):
         self.oldest_entry = add_years(self.period_end, -5)
         self.age_limit = add_years(self.period_end, -100)
         self.seen = {}
+        self._key_memos = (_Memo(normalise_name), _Memo(_isoformat), _Memo(_sex_text))
 
     def validate(self, line_number, raw):
         """One row: ``raw`` = {field: cell as read}. Returns the row dict ListRow is built from.
 
-        Called once per row of the file (100,000 times for a large list): written with local
-        names, the usual case first; the messages, their order and the values are those of
-        the plain version kept in tests/exchanges/test_validation_equivalence.py."""
+        The messages, their order and the values are those of the plain version kept in
+        tests/exchanges/test_validation_equivalence.py. A whole file goes through
+        ``validate_rows`` (the same dicts, column by column)."""
+        row = self._check(line_number, raw)
+        key = row["identity_key"]
+        if key:
+            first = self.seen.setdefault(key, line_number)
+            if first != line_number:
+                self._err(row["warnings"], "last_name", f"même personne qu’à la ligne {first} (doublon dans le fichier)")
+        return row
+
+    def _check(self, line_number, raw):
+        """``validate`` without the duplicate warning (which depends on the rows before)."""
         errors, warnings = [], []
         texts = self._texts(raw)
         get = texts.get
@@ -212,10 +265,6 @@ class RowValidator(BaseRowValidator):
             self._err(warnings, "agdref", "numéro AGDREF inattendu (10 chiffres attendus)")
 
         key = identity_key(last_name, first_name, birth, sex, agdref) if birth else ""
-        if key:
-            first = self.seen.setdefault(key, line_number)
-            if first != line_number:
-                self._err(warnings, "last_name", f"même personne qu’à la ligne {first} (doublon dans le fichier)")
         return {
             "line_number": line_number, "raw": texts, "errors": errors, "warnings": warnings,
             "last_name": last_name, "first_name": first_name, "nationality": nationality, "agdref": agdref,
@@ -224,8 +273,159 @@ class RowValidator(BaseRowValidator):
         }
 
 
+    def validate_rows(self, table_rows, columns):
+        """``[validate(line, raw) for line, raw in raw_cells(table_rows, columns)]``, worked
+        out column by column (a file's rows, 100,000 for a large list).
+
+        Each column's cells go through the memos in one pass (each distinct cell cleaned and
+        parsed once per file, in the order ``validate`` meets them), the identity keys are
+        hashed in one pass, and only the rows where something is to be reported (a missing,
+        unreadable or too long value, a date out of bounds, an unexpected AGDREF number) go
+        through ``validate``'s checks one by one; every other row has no message and is
+        assembled from its columns. Consecutive slices of one file may be given one after the
+        other to the same validator: the duplicate warnings look at every row before."""
+        n = len(table_rows)
+        if not n:
+            return []
+        lines = list(map(_first, table_rows))
+        cells = list(map(_second, table_rows))
+        shortest = min(map(len, cells))
+        cols = {f: list(map(itemgetter(i), cells)) if i < shortest else [c[i] if i < len(c) else None for c in cells]
+                for f, i in columns.items()}
+        del cells
+        none, blank = [None] * n, [""] * n
+        text_memo = self._text_memo
+        texts = {f: text_memo.column(col) for f, col in cols.items()}
+
+        sex_cells, status_cells = cols.get("sex", none), cols.get("status", none)
+        birth_cells, entry_cells = cols.get("birth_date", none), cols.get("entry_date", none)
+        sexes, statuses = self._sex_memo.column(sex_cells), self._status_memo.column(status_cells)
+        dates = self._date_memo
+        if float in set(map(type, birth_cells)) and float in set(map(type, entry_cells)):
+            # One memo for both dates, and 0.0 and -0.0 are the same key with two messages:
+            # filled row by row as ``validate`` fills it (birth, then entry).
+            for cell in chain.from_iterable(zip(birth_cells, entry_cells)):
+                try:
+                    dates[cell if cell.__class__ is str else (cell.__class__, cell)]
+                except TypeError:  # unhashable: parsed when its row is checked
+                    pass
+        births, entries = dates.column(birth_cells), dates.column(entry_cells)
+
+        get = texts.get
+        last_names, first_names = get("last_name", blank), get("first_name", blank)
+        agdrefs, nationalities = (get("agdref", blank), get("nationality", blank)) if self.with_agdref else (blank, blank)
+        addresses, postcodes, towns = get("shelter_address", blank), get("address_postcode"), get("address_town")
+        if postcodes is None and towns is None:
+            shelters = addresses
+        else:
+            towns = [f"{p} {t}" if p and t else p or t for p, t in zip(postcodes or blank, towns or blank)]
+            shelters = [f"{a}, {t}" if a and t else a or t for a, t in zip(addresses, towns)]
+
+        # The rows with something to report: ``_check`` decides what, row by row.
+        flagged = set()
+        for f in _MANDATORY_CELLS:
+            col = get(f, blank)
+            if "" in col:
+                flagged.update(i for i, text in enumerate(col) if not text)
+        if "" in shelters:
+            flagged.update(i for i, text in enumerate(shelters) if not text)
+        for col, limit in ((last_names, 150), (first_names, 150), (shelters, 500), (agdrefs, 20),
+                           (nationalities, 100)):
+            if max(map(len, col)) > limit:
+                flagged.update(i for i, text in enumerate(col) if len(text) > limit)
+        for outcomes in (sexes, statuses, births, entries):
+            messages = list(map(_second, outcomes))
+            if messages.count(None) != n:
+                flagged.update(i for i, message in enumerate(messages) if message is not None)
+        sex_values, status_values = list(map(_first, sexes)), list(map(_first, statuses))
+        birth_values, entry_values = list(map(_first, births)), list(map(_first, entries))
+        today, age_limit, period_end, oldest = self.today, self.age_limit, self.period_end, self.oldest_entry
+        odd = {b for b in set(birth_values) if b is not None and (b > today or b < age_limit)}
+        if odd:
+            flagged.update(i for i, b in enumerate(birth_values) if b in odd)
+        odd = {e for e in set(entry_values) if e is not None and (e > period_end or e > today or e < oldest)}
+        if odd:
+            flagged.update(i for i, e in enumerate(entry_values) if e in odd)
+        if None in birth_values or None in entry_values:
+            flagged.update(i for i, (b, e) in enumerate(zip(birth_values, entry_values))
+                           if b is not None and e is not None and b > e)
+        elif any(map(gt, birth_values, entry_values)):
+            flagged.update(i for i, (b, e) in enumerate(zip(birth_values, entry_values)) if b > e)
+        if self.with_agdref:
+            odd = {a for a in set(agdrefs) if a and not (a.isdigit() and len(a) == 10)}
+            if odd:
+                flagged.update(i for i, a in enumerate(agdrefs) if a in odd)
+
+        keys = _identity_keys(self._key_memos, last_names, first_names, birth_values, sex_values, agdrefs)
+        fields = list(cols)
+        if fields:
+            raws = list(map(dict, map(zip, repeat(fields), zip(*[texts[f] for f in fields]))))
+        else:
+            raws = [{} for _ in range(n)]
+        rows = [
+            {"line_number": line, "raw": raw, "errors": [], "warnings": [], "last_name": last, "first_name": first,
+             "nationality": nationality, "agdref": agdref, "shelter_address": shelter, "sex": sex, "status": status,
+             "birth_date": birth, "entry_date": entry, "identity_key": key}
+            for line, raw, last, first, nationality, agdref, shelter, sex, status, birth, entry, key in zip(
+                lines, raws, last_names, first_names, nationalities, agdrefs, shelters, sex_values, status_values,
+                birth_values, entry_values, keys)
+        ]
+        for i in sorted(flagged):
+            rows[i] = self._check(lines[i], {f: cols[f][i] for f in fields})
+            keys[i] = rows[i]["identity_key"]
+
+        # Duplicates, in the order of the file (``validate``'s check, one dict update when none).
+        seen = self.seen
+        firsts = dict(zip(reversed(keys), reversed(lines)))
+        firsts.pop("", None)
+        if len(firsts) == n - keys.count("") and not firsts.keys() & seen.keys():
+            seen.update(firsts)
+            return rows
+        for row, key, line in zip(rows, keys, lines):
+            if key:
+                first = seen.setdefault(key, line)
+                if first != line:
+                    self._err(row["warnings"], "last_name", f"même personne qu’à la ligne {first} (doublon dans le fichier)")
+        return rows
+
 _MANDATORY_CELLS = [f for f in MANDATORY_FIELDS if f != "shelter_address"]
 _VALUE_TYPES = (datetime.date, int, float)  # a cell that is a value even when its text is empty
+
+
+_first, _second = itemgetter(0), itemgetter(1)
+
+
+def _isoformat(day):
+    return "" if day is None else day.isoformat()
+
+
+def _sex_text(sex):
+    return f"{sex or ''}"
+
+
+def _identity_keys(memos, last_names, first_names, births, sexes, agdrefs):
+    """``identity_key(last, first, birth, sex, agdref) if birth else ""`` for each row: each
+    distinct name, date and sex normalised once (``memos``: per validator), the payloads
+    formatted and hashed in C."""
+    name, iso, sex_text = memos
+    payloads = [f"N|{last}|{first}|{birth}|{sex}" for last, first, birth, sex in zip(
+        map(name.__getitem__, last_names), map(name.__getitem__, first_names), map(iso.__getitem__, births),
+        map(sex_text.__getitem__, sexes))]
+    # No key without a birth date, no name key without a last name, the AGDREF number first.
+    if "" in last_names or None in births or agdrefs.count("") != len(agdrefs):
+        for i, (last, birth, agdref) in enumerate(zip(last_names, births, agdrefs)):
+            if birth is None:
+                payloads[i] = ""
+            elif agdref and normalise_agdref(agdref):
+                payloads[i] = f"A|{normalise_agdref(agdref)}"
+            elif not last:
+                payloads[i] = ""
+    keys = [sha256(payload.encode("utf-8")).hexdigest() for payload in payloads]
+    if "" in payloads:
+        for i, payload in enumerate(payloads):
+            if not payload:
+                keys[i] = ""
+    return keys
 
 
 def raw_cells(table_rows, columns):
@@ -234,3 +434,4 @@ def raw_cells(table_rows, columns):
     for line_number, cells in table_rows:
         n = len(cells)
         yield line_number, {f: (cells[i] if i < n else None) for f, i in items}
+

@@ -18,7 +18,10 @@ import gc
 import hashlib
 import json
 import logging
+import re
 import uuid
+from itertools import chain, islice, repeat
+from operator import add, itemgetter, methodcaller
 from pathlib import Path
 
 from django.conf import settings
@@ -39,7 +42,7 @@ from siao_ofii.privatefiles.storage import private_storage
 from . import derive as derive_mod
 from .parsing import FIELD_LABELS, clean_text, match_headers
 from .reading import FileRejected, read_table, sniff_format
-from .validation import ROW_FIELDS, RowValidator, raw_cells
+from .validation import ROW_FIELDS, RowValidator
 
 log = logging.getLogger(__name__)
 
@@ -233,10 +236,14 @@ def process_list(pk, *, progress=True):
         step = max(total // 20, 1000)
         rows = []
         source = table.rows
-        for n, (line, raw) in enumerate(raw_cells(_consume(source), columns), 1):
-            rows.append(validator.validate(line, raw))
-            if progress and n % step == 0:
-                _progress(pk, 5 + int(70 * n / total))
+        for start in range(0, len(source), step):  # validated column by column, a slice at a time
+            end = min(start + step, len(source))
+            chunk = source[start:end]
+            source[start:end] = [None] * (end - start)  # the cells read are freed as they are validated
+            rows += validator.validate_rows(chunk, columns)
+            del chunk
+            if progress and end % step == 0:
+                _progress(pk, 5 + int(70 * end / total))
         table.rows = source = validator = None
         if progress:
             _progress(pk, 80)
@@ -346,38 +353,77 @@ class _CopySource:
     readline = read
 
 
+# Characters the COPY text format interprets; and those ``json.dumps`` escapes in a string
+# (with ensure_ascii=False), which include the former.
+_COPY_SPECIAL = re.compile(r"[\\\t\n\r]")
+_JSON_SPECIAL = re.compile(r'[\x00-\x1f"\\]')
+
+
 def copy_lines(ml, rows, *, block=1000):
-    """The rows as blocks of COPY text-format lines (one ``join`` per row). Each distinct
-    text, date and JSON string is escaped once; ``raw`` is written as the JSON object of its
+    """The rows as blocks of COPY text-format lines, ``block`` rows at a time, built column by
+    column: a column of the block with nothing to escape (the usual case, checked in one
+    search) is written as it is, otherwise each distinct value is escaped once; each line is
+    one ``join`` (no Python code per cell). ``raw`` is written as the JSON object of its
     texts, which PostgreSQL stores as the same ``jsonb`` as ``json.dumps`` gives."""
     from json.encoder import encode_basestring  # json.dumps(ensure_ascii=False) for one string
 
     dumps = json.JSONEncoder(ensure_ascii=False).encode
-    text = _Escaped(_copy_escape)
+    escaped = _Escaped(_copy_escape).__getitem__
     as_json = _Escaped(lambda value: _copy_escape(encode_basestring(value) if isinstance(value, str) else dumps(value)))
     key_json = _Escaped(lambda key: _copy_escape(encode_basestring(key)) + ": ")
-    day = _Escaped(lambda value: "\\N" if value is None else value.isoformat())
+    day = _Escaped(lambda value: "\\N" if value is None else value.isoformat()).__getitem__
+    # Sex, status and movement are choice codes, the identity key is hexadecimal: nothing to escape.
+    choice = _Escaped(lambda value: f"{value or ''}").__getitem__
+    flag = _Escaped(lambda value: "t" if value else "f").__getitem__
+
+    def text(values):
+        try:
+            if not _COPY_SPECIAL.search("".join(values)):
+                return values
+        except TypeError:  # not only strings
+            pass
+        return map(escaped, values)
+
+    def raw_json(raw):
+        return "{" + ", ".join(map(add, map(key_json.__getitem__, raw), map(as_json.__getitem__, raw.values()))) + "}"
+
+    def raw_column(raws):
+        shapes = set(map(tuple, raws))  # the keys of each row's raw, in order
+        if len(shapes) == 1:
+            values = list(map(tuple, map(dict.values, raws)))
+            try:
+                plain = not _JSON_SPECIAL.search("".join(chain.from_iterable(values)))
+            except TypeError:  # not only strings
+                plain = False
+            if plain:  # every value is written "as it is" between quotes
+                template = "{" + ", ".join(key_json[k].replace("%", "%%") + '"%s"' for k in shapes.pop()) + "}"
+                return map(template.__mod__, values)
+        return map(raw_json, raws)
+
+    def messages(values):
+        return _copy_escape(dumps(values)) if values else "[]"
+
+    columns = itemgetter("line_number", "last_name", "first_name", "birth_date", "sex", "status", "shelter_address",
+                         "entry_date", "agdref", "nationality", "raw", "errors", "warnings", "identity_key")
+    extra = methodcaller("get", "movement", ""), methodcaller("get", "continuous_months", 1), methodcaller("get", "ada_flag")
     pk = str(ml.pk)
-    lines = []
-    append = lines.append
-    for r in rows:
-        raw = r["raw"]
-        raw_json = "{" + ", ".join([key_json[k] + as_json[v] for k, v in raw.items()]) + "}" if raw else "{}"
-        errors, warnings = r["errors"], r["warnings"]
-        append(
-            f"{pk}\t{r['line_number']}\t{text[r['last_name']]}\t{text[r['first_name']]}\t{day[r['birth_date']]}\t"
-            f"{r['sex'] or ''}\t{r['status'] or ''}\t{text[r['shelter_address']]}\t{day[r['entry_date']]}\t"
-            f"{text[r['agdref']]}\t{text[r['nationality']]}\t{raw_json}\t"
-            f"{_copy_escape(dumps(errors)) if errors else '[]'}\t{_copy_escape(dumps(warnings)) if warnings else '[]'}\t"
-            # Sex, status and movement are choice codes, the identity key is hexadecimal: nothing to escape.
-            f"[]\t{r['identity_key']}\t{r.get('movement', '')}\t{r.get('continuous_months', 1)}\t"
-            f"{'t' if r.get('ada_flag') else 'f'}\n"
-        )
-        if len(lines) == block:
-            yield "".join(lines)
-            lines.clear()
-    if lines:
-        yield "".join(lines)
+    rows = iter(rows)
+    while True:
+        chunk = list(islice(rows, block))
+        if not chunk:
+            return
+        (lines, last_names, first_names, births, sexes, statuses, shelters, entries, agdrefs, nationalities, raws,
+         errors, warnings, keys) = zip(*map(columns, chunk))
+        movements, months, ada = (list(map(get, chunk)) for get in extra)
+        del chunk
+        yield "\n".join(map("\t".join, zip(
+            repeat(pk), map(format, lines), text(last_names), text(first_names), map(day, births),
+            map(choice, sexes), map(choice, statuses), text(shelters), map(day, entries), text(agdrefs),
+            text(nationalities), raw_column(raws),
+            map(messages, errors) if any(errors) else repeat("[]"),
+            map(messages, warnings) if any(warnings) else repeat("[]"),
+            repeat("[]"), map(format, keys), map(format, movements), map(format, months), map(flag, ada),
+        ))) + "\n"
 
 
 def store_rows(ml, rows):

@@ -61,7 +61,8 @@ GROUPS = {
         ["exchanges/services/validation.py", "exchanges/services/parsing.py"],
         ["tests/exchanges/test_parsers_properties.py", "tests/exchanges/test_pipeline.py",
          "tests/exchanges/test_rules.py", "tests/exchanges/test_parsers_exact.py",
-         "tests/exchanges/test_validation_exact.py", "tests/exchanges/test_cells_and_headers_exact.py"],
+         "tests/exchanges/test_validation_exact.py", "tests/exchanges/test_cells_and_headers_exact.py",
+         "tests/exchanges/test_validate_rows.py"],
     ),
     # The readers (container, declared extent, every cell checked before calamine allocates):
     # apart from validation so that each group runs in minutes.
@@ -76,7 +77,7 @@ GROUPS = {
         ["tests/exchanges/test_pipeline.py", "tests/exchanges/test_deadline.py", "tests/exchanges/test_rules.py",
          "tests/exchanges/test_views.py", "tests/exchanges/test_workflow_edges.py",
          "tests/exchanges/test_workflow_rules.py", "tests/exchanges/test_copy_text.py",
-         "tests/exchanges/test_workflow_writes.py"],
+         "tests/exchanges/test_workflow_writes.py", "tests/exchanges/test_copy_columns.py"],
     ),
     "periods": (
         ["exchanges/periods.py"],
