@@ -180,15 +180,22 @@ def start_attempt(pk):
     if ml.attempts <= MAX_ATTEMPTS:
         return True
     log.error("list %s: processing killed its worker %s times, marked failed", pk, ml.attempts - 1)
-    # The file first, then the failed state, the emptied path and the journal in one commit:
-    # nobody ever sees a refused list whose file is still kept.
+    _refuse(ml, KILLED_MESSAGE, journal=lambda: record(
+        AuditAction.UPLOAD, actor=ml.uploaded_by, obj=ml, departement=ml.departement, period=ml.period,
+        step="refused_after_worker_crashes", attempts=ml.attempts - 1))
+    return False
+
+
+def _refuse(ml, message, *, journal=None):
+    """A refused upload: its file first, then the failed state, the emptied path (and the
+    journal entry) in one commit: nobody ever sees a refused list whose file is still kept."""
     _delete_file(ml)
     with transaction.atomic():
-        _fail(ml, KILLED_MESSAGE)
-        MonthlyList.objects.filter(pk=pk).update(source_path="")
-        record(AuditAction.UPLOAD, actor=ml.uploaded_by, obj=ml, departement=ml.departement, period=ml.period,
-               step="refused_after_worker_crashes", attempts=ml.attempts - 1)
-    return False
+        _fail(ml, message)
+        MonthlyList.objects.filter(pk=ml.pk).update(source_path="")
+        if journal:
+            journal()
+    ml.source_path = ""
 
 
 def process_list(pk, *, progress=True):
@@ -205,13 +212,13 @@ def process_list(pk, *, progress=True):
         try:
             data = open_encrypted(upload_name(ml.source_path))
         except OSError:  # absent (purged, another node's disk) or unreadable
-            _fail(ml, "Le fichier déposé n’est plus disponible : déposez-le à nouveau.")
+            _refuse(ml, "Le fichier déposé n’est plus disponible : déposez-le à nouveau.")
             return ml
         with_agdref = PlatformSettings.load().collect_agdref_nationality
         try:
             table = read_table(data, ml.source_format or None)
         except FileRejected as exc:
-            _fail(ml, str(exc))
+            _refuse(ml, str(exc))
             return ml
         del data
         # The column names are shown and stored (messages, report) like cells: cleaned. A
@@ -262,13 +269,19 @@ def process_list(pk, *, progress=True):
                 store_rows(ml, _consume(rows))  # each row freed once written
                 del rows
                 cross_departement_warnings(ml)
-                ml.state, ml.progress = ListState.DRAFT, 100
-                ml.save(update_fields=["report", "row_count", "error_count", "warning_count", "state", "progress"])
+                # The uploaded file goes in the same commit as the draft (the database storage
+                # deletes it in this transaction): nobody sees a processed list whose file is
+                # still kept. With files on disk, a crash right after the deletion leaves the
+                # list processing without its file: the task delivered again says so in French.
+                _delete_file(ml)
+                ml.state, ml.progress, ml.source_path = ListState.DRAFT, 100, ""
+                ml.save(update_fields=["report", "row_count", "error_count", "warning_count", "state", "progress",
+                                       "source_path"])
                 _replace_previous_drafts(ml)
         except Exception:
             log.exception("storing list %s failed", pk)
-            _fail(ml, "Une erreur interne a empêché l’enregistrement de la liste : rien n’a été enregistré. "
-                      "Réessayez ou contactez l’assistance.")
+            _refuse(ml, "Une erreur interne a empêché l’enregistrement de la liste : rien n’a été enregistré. "
+                        "Réessayez ou contactez l’assistance.")
             return ml
         return ml
     except BaseException as exc:
@@ -280,7 +293,7 @@ def process_list(pk, *, progress=True):
     finally:
         if gc_was_enabled:
             gc.enable()
-        if not keep_file:
+        if not keep_file and ml.source_path:
             _delete_file(ml)
             MonthlyList.objects.filter(pk=pk).update(source_path="")
             ml.source_path = ""
