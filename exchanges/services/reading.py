@@ -433,7 +433,9 @@ def read_csv(data, *, max_rows):
     delimiter = detect_delimiter(text)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
-        header, rows = _collect(((reader.line_num, cells) for cells in reader), max_rows)
+        # Numbered as a spreadsheet shows the file: one row per record (a blank line is an empty
+        # row, a quoted cell with line breaks stays in its one row), not per physical line.
+        header, rows = _collect(enumerate(reader, 1), max_rows)
     except csv.Error:
         raise FileRejected(
             "Fichier CSV illisible : une cellule est trop longue ou un guillemet n’est pas refermé. "
