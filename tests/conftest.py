@@ -78,13 +78,18 @@ def _per_process_caches_start_empty():
       its mutants from a process that already compiled it);
     - Django's content-type cache: a transactional test restores the database, and an id cached
       before it could name a content type that is no longer there (seen once in CI: the admin's
-      LogEntry of the live-server browser test referred to a missing content type)."""
+      LogEntry of the live-server browser test referred to a missing content type);
+    - Django's cache (files shared by the processes of one machine): the API counts calls without
+      a valid token per address in it, and under the frozen clock every test falls in the same
+      minute, so the calls of earlier tests (all from 127.0.0.1) would count against later ones."""
     from django.contrib.contenttypes.models import ContentType
+    from django.core.cache import cache
 
     from referentiel import perimeter
 
     perimeter._COMPILED.clear()
     ContentType.objects.clear_cache()
+    cache.clear()
 
 
 @pytest.fixture(autouse=True)

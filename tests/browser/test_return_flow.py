@@ -41,7 +41,14 @@ def test_return_flow_end_to_end(page, tmp_path):
     from exchanges.models import ReturnArchive, ReturnRow
     from tests.exchanges_returns.helpers import SAMPLE
 
+    from referentiel.models import Habilitation
+
     with time_machine.travel(START, tick=True):
+        # The session's demo accounts (tests/conftest.py) may still be there, with habilitations
+        # starting on the frozen today, after START: seed_demo would refuse to grant overlapping
+        # ones (the test failed whenever it ran before any transactional test had emptied the
+        # database). The journey starts from habilitations granted at START.
+        Habilitation.objects.filter(agent__email__endswith="@demo.test").delete()
         call_command("seed_demo", stdout=open("/dev/null", "w"))
         _persons_list()
 
