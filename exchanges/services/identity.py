@@ -50,14 +50,25 @@ def normalise_agdref(value):
     return _NOT_DIGIT.sub("", str(value))
 
 
-def _digest(payload):
+def digest(payload):
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def name_payload(last_name, first_name, birth_iso, sex):
+    """What ``name_key`` hashes, from names already normalised, the ISO birth date and the sex
+    as text (also built column by column by ``validation._identity_keys``)."""
+    return f"N|{last_name}|{first_name}|{birth_iso}|{sex}"
+
+
+def agdref_payload(digits):
+    """What ``identity_key`` hashes for a row with an AGDREF number (digits only)."""
+    return f"A|{digits}"
 
 
 def name_key(last_name, first_name, birth_date, sex):
     if not (last_name and birth_date):
         return ""
-    return _digest(f"N|{normalise_name(last_name)}|{normalise_name(first_name)}|{birth_date.isoformat()}|{sex or ''}")
+    return digest(name_payload(normalise_name(last_name), normalise_name(first_name), birth_date.isoformat(), sex or ""))
 
 
 def person_key(name, first_name, birth_date):
@@ -66,11 +77,11 @@ def person_key(name, first_name, birth_date):
     II.B / exchanges.returns.crosscheck). Same exact-matching limits as above."""
     if not (name and first_name and birth_date):
         return ""
-    return _digest(f"P|{normalise_name(name)}|{normalise_name(first_name)}|{birth_date.isoformat()}")
+    return digest(f"P|{normalise_name(name)}|{normalise_name(first_name)}|{birth_date.isoformat()}")
 
 
 def identity_key(last_name, first_name, birth_date, sex, agdref=""):
     agdref = normalise_agdref(agdref)
     if agdref:
-        return _digest(f"A|{agdref}")
+        return digest(agdref_payload(agdref))
     return name_key(last_name, first_name, birth_date, sex)

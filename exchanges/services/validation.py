@@ -13,7 +13,6 @@ Every message is French and names the column as written in the agent's file.
 """
 
 import datetime
-from hashlib import sha256
 from itertools import chain, repeat
 from operator import gt, itemgetter
 
@@ -21,7 +20,7 @@ from django.utils import timezone
 
 from exchanges import periods
 
-from .identity import identity_key, normalise_agdref, normalise_name
+from .identity import agdref_payload, digest, identity_key, name_payload, normalise_agdref, normalise_name
 from .parsing import (
     FIELD_LABELS,
     MANDATORY_FIELDS,
@@ -272,7 +271,6 @@ class RowValidator(BaseRowValidator):
             "identity_key": key,
         }
 
-
     def validate_rows(self, table_rows, columns):
         """``[validate(line, raw) for line, raw in raw_cells(table_rows, columns)]``, worked
         out column by column (a file's rows, 100,000 for a large list).
@@ -408,19 +406,18 @@ def _identity_keys(memos, last_names, first_names, births, sexes, agdrefs):
     distinct name, date and sex normalised once (``memos``: per validator), the payloads
     formatted and hashed in C."""
     name, iso, sex_text = memos
-    payloads = [f"N|{last}|{first}|{birth}|{sex}" for last, first, birth, sex in zip(
-        map(name.__getitem__, last_names), map(name.__getitem__, first_names), map(iso.__getitem__, births),
-        map(sex_text.__getitem__, sexes))]
+    payloads = list(map(name_payload, map(name.__getitem__, last_names), map(name.__getitem__, first_names),
+                        map(iso.__getitem__, births), map(sex_text.__getitem__, sexes)))
     # No key without a birth date, no name key without a last name, the AGDREF number first.
     if "" in last_names or None in births or agdrefs.count("") != len(agdrefs):
         for i, (last, birth, agdref) in enumerate(zip(last_names, births, agdrefs)):
             if birth is None:
                 payloads[i] = ""
             elif agdref and normalise_agdref(agdref):
-                payloads[i] = f"A|{normalise_agdref(agdref)}"
+                payloads[i] = agdref_payload(normalise_agdref(agdref))
             elif not last:
                 payloads[i] = ""
-    keys = [sha256(payload.encode("utf-8")).hexdigest() for payload in payloads]
+    keys = list(map(digest, payloads))
     if "" in payloads:
         for i, payload in enumerate(payloads):
             if not payload:
@@ -434,4 +431,3 @@ def raw_cells(table_rows, columns):
     for line_number, cells in table_rows:
         n = len(cells)
         yield line_number, {f: (cells[i] if i < n else None) for f, i in items}
-
