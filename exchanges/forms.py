@@ -86,9 +86,17 @@ class RowForm(forms.Form):
 
     @staticmethod
     def initial_from(row):
-        """Initial values: what was read, with sex/status as a code when it was understood."""
-        initial = {f: row.raw.get(f, "") for f in ("last_name", "first_name", "birth_date", "shelter_address",
-                                                    "entry_date", "agdref", "nationality")}
+        """Initial values: what was read (``raw``, kept for a row with a message), or for a row
+        without one, its checked values (dates as JJ/MM/AAAA); sex, status and the address
+        as understood when they were."""
+        if row.raw:
+            initial = {f: row.raw.get(f, "") for f in ("last_name", "first_name", "birth_date", "shelter_address",
+                                                        "entry_date", "agdref", "nationality")}
+        else:
+            initial = {f: getattr(row, f) or "" for f in ("last_name", "first_name", "shelter_address", "agdref",
+                                                          "nationality")}
+            initial.update({f: getattr(row, f).strftime("%d/%m/%Y") if getattr(row, f) else ""
+                            for f in ("birth_date", "entry_date")})
         if row.shelter_address:
             initial["shelter_address"] = row.shelter_address
         initial["sex"] = row.sex

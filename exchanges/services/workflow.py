@@ -20,12 +20,14 @@ import json
 import logging
 import re
 import uuid
+from contextlib import contextmanager
+from functools import partial
 from itertools import chain, islice, repeat
 from operator import add, itemgetter, methodcaller
 from pathlib import Path
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.db.models import F, Max, Q
 from django.utils import timezone
 
@@ -238,46 +240,38 @@ def process_list(pk, *, progress=True):
             _progress(pk, 5)
         names = {f: (table.header[i] if i < len(table.header) and table.header[i] else FIELD_LABELS[f])
                  for f, i in columns.items()}
-        validator = RowValidator(ml.period, column_names=names, with_agdref=with_agdref)
-        total = max(len(table.rows), 1)
-        step = max(total // 20, 1000)
-        rows = []
-        source = table.rows
-        for start in range(0, len(source), step):  # validated column by column, a slice at a time
-            end = min(start + step, len(source))
-            chunk = source[start:end]
-            source[start:end] = [None] * (end - start)  # the cells read are freed as they are validated
-            rows += validator.validate_rows(chunk, columns)
-            del chunk
-            if progress and end % step == 0:
-                _progress(pk, 5 + int(70 * end / total))
-        table.rows = source = validator = None
-        if progress:
-            _progress(pk, 80)
-        report = {
+        ml.report = {
             **{k: v for k, v in ml.report.items() if k not in ("file_errors", "needs_mapping", "missing")},
             "columns": {f: names[f] for f in columns}, "ignored_columns": ignored[:50],
             "encoding": table.encoding, "delimiter": table.delimiter, "with_agdref": with_agdref,
         }
+        validator = RowValidator(ml.period, column_names=names, with_agdref=with_agdref)
         try:
-            with transaction.atomic():
-                ml.report = report
-                derive_mod.derive(ml, rows)
-                ml.row_count = len(rows)
-                ml.error_count = sum(1 for r in rows if r["errors"])
-                ml.warning_count = sum(1 for r in rows if r["warnings"])
-                store_rows(ml, _consume(rows))  # each row freed once written
-                del rows
-                cross_departement_warnings(ml)
-                # The uploaded file goes in the same commit as the draft (the database storage
-                # deletes it in this transaction): nobody sees a processed list whose file is
-                # still kept. With files on disk, a crash right after the deletion leaves the
-                # list processing without its file: the task delivered again says so in French.
-                _delete_file(ml)
-                ml.state, ml.progress, ml.source_path = ListState.DRAFT, 100, ""
-                ml.save(update_fields=["report", "row_count", "error_count", "warning_count", "state", "progress",
-                                       "source_path"])
-                _replace_previous_drafts(ml)
+            derivation = derive_mod.Derivation(ml)
+            counts = _Counts()
+            # On PostgreSQL the rows are validated while the COPY sends them: the server parses
+            # and indexes one slice while Python validates the next. The import's transaction
+            # then holds the connection, so the progress goes through a second one.
+            streaming = connection.vendor == "postgresql"
+            with _progress_writer(pk, enabled=progress, side=streaming) as tell:
+                rows = _validated_rows(table, validator, columns, derivation, counts, tell)
+                if not streaming:  # validated, with its progress, before the transaction
+                    rows = _consume(list(rows))
+                with transaction.atomic():
+                    store_rows(ml, rows)  # each slice of cells freed once validated, each row once written
+                    rows = table = validator = None
+                    derivation.finish()
+                    ml.row_count, ml.error_count, ml.warning_count = counts.rows, counts.errors, counts.warnings
+                    cross_departement_warnings(ml)
+                    # The uploaded file goes in the same commit as the draft (the database storage
+                    # deletes it in this transaction): nobody sees a processed list whose file is
+                    # still kept. With files on disk, a crash right after the deletion leaves the
+                    # list processing without its file: the task delivered again says so in French.
+                    _delete_file(ml)
+                    ml.state, ml.progress, ml.source_path = ListState.DRAFT, 100, ""
+                    ml.save(update_fields=["report", "row_count", "error_count", "warning_count", "state", "progress",
+                                           "source_path"])
+                    _replace_previous_drafts(ml)
         except Exception:
             log.exception("storing list %s failed", pk)
             _refuse(ml, "Une erreur interne a empêché l’enregistrement de la liste : rien n’a été enregistré. "
@@ -297,6 +291,75 @@ def process_list(pk, *, progress=True):
             _delete_file(ml)
             MonthlyList.objects.filter(pk=pk).update(source_path="")
             ml.source_path = ""
+
+
+def kept_raw(row):
+    """The cells of a row as read (``raw``) are stored only while the row has a message (an
+    error or a warning): the agent fixes it from what the file said. A row without one keeps
+    its checked values only; its cells are not stored a second time (the least personal data
+    kept, and a third of the import's work). The correction form then starts from the checked
+    values (``RowForm.initial_from``)."""
+    return row["raw"] if row["errors"] or row["warnings"] else {}
+
+
+class _Counts:
+    rows = errors = warnings = 0
+
+
+VALIDATION_SLICE = 1000  # rows validated at a time: one COPY block, a few milliseconds of work
+
+
+def _validated_rows(table, validator, columns, derivation, counts, tell=None):
+    """The file's rows validated (column by column, a slice at a time) and derived, in order.
+    Each slice of cells read is freed once validated; ``counts`` adds up the rows, errors and
+    warnings; ``tell(percent)`` is called as the validation goes, from 5 to 95 %, at most
+    every 5 points (the draft's 100 % comes with its commit)."""
+    source = table.rows
+    total = max(len(source), 1)
+    told = 5
+    for start in range(0, len(source), VALIDATION_SLICE):
+        end = min(start + VALIDATION_SLICE, len(source))
+        cells = source[start:end]
+        source[start:end] = repeat(None, end - start)
+        rows = validator.validate_rows(cells, columns)
+        del cells
+        derivation.add(rows)
+        counts.rows += len(rows)
+        for row in rows:
+            counts.errors += bool(row["errors"])
+            counts.warnings += bool(row["warnings"])
+            row["raw"] = kept_raw(row)
+        yield from rows
+        percent = 5 + 90 * end // total
+        if tell and percent >= told + 5 and end < total:
+            tell(percent)
+            told = percent
+
+
+@contextmanager
+def _progress_writer(pk, *, enabled=True, side=False):
+    """The function that records a list's progress while it is processed, or None. With
+    ``side``, it writes through a second connection of its own, in autocommit: the import's
+    transaction holds the first one (busy with the COPY), and the page that polls the progress
+    must see it at once, not at the commit."""
+    if not enabled:
+        yield None
+        return
+    if not side:
+        yield partial(_progress, pk)
+        return
+    other = connections.create_connection(DEFAULT_DB_ALIAS)
+    sql = (f"UPDATE {other.ops.quote_name(MonthlyList._meta.db_table)} SET {other.ops.quote_name('progress')} = %s "
+           f"WHERE {other.ops.quote_name('id')} = %s")
+
+    def tell(value):
+        with other.cursor() as cursor:
+            cursor.execute(sql, [value, pk])
+
+    try:
+        yield tell
+    finally:
+        other.close()
 
 
 def _consume(rows):
@@ -464,9 +527,15 @@ def cross_departement_warnings(ml):
     only (``ofii_warnings``), added on both sides. Compared with drafts and validated lists of
     the period; a warning added to another département's row is not withdrawn if this draft
     is later replaced (OFII reads it as "check", never as a fact)."""
-    others = ListRow.objects.filter(
-        monthly_list__period=ml.period, monthly_list__state__in=[ListState.DRAFT, ListState.VALIDATED],
-    ).exclude(monthly_list__departement_id=ml.departement_id).exclude(identity_key="")
+    other_lists = list(MonthlyList.objects.filter(
+        period=ml.period, state__in=[ListState.DRAFT, ListState.VALIDATED],
+    ).exclude(departement_id=ml.departement_id).values_list("pk", flat=True))
+    if not other_lists:
+        # The first lists of a month: nothing to compare with. Without this, PostgreSQL may
+        # look up each of this list's identity keys (100,000 for a large list, just written
+        # in this transaction, hence unknown to its statistics) among the other rows.
+        return 0
+    others = ListRow.objects.filter(monthly_list__in=other_lists).exclude(identity_key="")
     pairs = list(
         others.filter(identity_key__in=ml.rows.exclude(identity_key="").values("identity_key"))
         .values_list("id", "identity_key", "monthly_list__departement__code")
@@ -541,7 +610,8 @@ def update_row(row, values, *, user, request=None):
         for f in ROW_FIELDS:
             value = result[f]
             setattr(row, f, value if value is not None else (None if f.endswith("date") else ""))
-        row.raw, row.errors, row.warnings = result["raw"], result["errors"], result["warnings"]
+        row.errors, row.warnings = result["errors"], result["warnings"]
+        row.raw = kept_raw(result)
         row.identity_key = result["identity_key"]
         index = derive_mod.previous_index(derive_mod.previous_validated_list(ml))
         derive_mod.derive_rows([row], ml.period, index)

@@ -209,7 +209,7 @@ def test_hostile_cells_of_an_upload_are_stored_and_read_back(demo):
     header = ['"NOM\tde\\naissance"', "Prénom", "Date de naissance", "Sexe", "Statut", "Adresse", "Date d'entrée"]
     rows = [
         ['"A\\B"', '"\\N"', "03/02/1990", "F", "DA", '"1 rue \\., ""Lyon"""', "01/10/2026"],
-        ['"G\\"', "H", "32/01/1990", "X", "DA", '"{""a"": [1]}"', "01/10/2026"],
+        ['"G\\"', '"\\N\\."', "32/01/1990", "X", "DA", '"{""a"": [1]}\t\\."', "01/10/2026"],
         # Last: a CSV record over two physical lines is numbered by its last one (reading.py).
         ['"C\tD"', '"E\r\nF"', "15/07/1985", "H", "DA", '"\\t\\n"', "15/09/2026"],
     ]
@@ -220,17 +220,19 @@ def test_hostile_cells_of_an_upload_are_stored_and_read_back(demo):
     assert (ml.state, ml.row_count, ml.error_count) == (ListState.DRAFT, 3, 1), ml.report
     stored = list(ListRow.objects.filter(monthly_list=ml).order_by("line_number").values_list(
         "line_number", "last_name", "first_name", "birth_date", "sex", "shelter_address", "raw", "errors"))
-    assert stored[0] == (2, "A\\B", "\\N", D(1990, 2, 3), "F", '1 rue \\., "Lyon"', {
-        "last_name": "A\\B", "first_name": "\\N", "birth_date": "03/02/1990", "sex": "F", "status": "DA",
-        "shelter_address": '1 rue \\., "Lyon"', "entry_date": "01/10/2026"}, [])
-    assert stored[1][:3] == (3, "G\\", "H")
-    assert stored[1][5] == '{"a": [1]}'
+    # A row without a message keeps no copy of its cells (workflow.kept_raw); a row with one
+    # keeps them exactly as read, for the agent who fixes it.
+    assert stored[0] == (2, "A\\B", "\\N", D(1990, 2, 3), "F", '1 rue \\., "Lyon"', {}, [])
+    assert stored[1][:3] == (3, "G\\", "\\N\\.")
+    assert stored[1][5] == '{"a": [1]} \\.'
+    assert stored[1][6] == {"last_name": "G\\", "first_name": "\\N\\.", "birth_date": "32/01/1990", "sex": "X",
+                            "status": "DA", "shelter_address": '{"a": [1]} \\.', "entry_date": "01/10/2026"}
     assert stored[1][7] == [
         {"column": "Sexe", "field": "sex", "message": "sexe inconnu « X » (valeurs admises : F, M, H, Femme, Homme)"},
         {"column": "Date de naissance", "field": "birth_date", "message": "date impossible « 32/01/1990 »"},
     ]
     assert stored[2][1:6] == ("C D", "E F", D(1985, 7, 15), "M", "\\t\\n")
-    assert stored[2][6]["first_name"] == "E F"
+    assert stored[2][6] == {}
     assert ml.report["columns"]["last_name"] == "NOM de\\naissance"  # cleaned like a cell
 
 
@@ -284,9 +286,10 @@ def test_a_nul_in_a_date_cell_is_dropped_as_in_every_cell(demo):
     ml = workflow.process_list(ml.pk)
     assert (ml.state, ml.row_count, ml.error_count) == (ListState.DRAFT, 3, 1), ml.report
     first, second = ListRow.objects.filter(monthly_list=ml).order_by("line_number")[:2]
-    assert (first.birth_date, first.raw["birth_date"], first.errors) == (D(1990, 2, 3), "03/02/1990", [])
+    assert (first.birth_date, first.raw, first.errors) == (D(1990, 2, 3), {}, [])
     assert second.errors == [{"column": "Date de naissance", "field": "birth_date",
                               "message": "« 15/07/1985 x » n’est pas une date (format attendu JJ/MM/AAAA)"}]
+    assert second.raw["birth_date"] == "15/07/1985 x"
 
 
 @pytest.mark.django_db

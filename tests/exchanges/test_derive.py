@@ -174,9 +174,9 @@ def test_archive_counts_reuse_the_report_until_a_row_changes(demo, monkeypatch):
                  ListState.DRAFT)
     derive_mod.derive(ml)
     ml.save(update_fields=["report"])
-    real = derive_mod.derive_rows
+    real = derive_mod.Deriver.__call__
     calls = []
-    monkeypatch.setattr(derive_mod, "derive_rows", lambda *a: calls.append(1) or real(*a))
+    monkeypatch.setattr(derive_mod.Deriver, "__call__", lambda *a: calls.append(1) or real(*a))
     assert derive_mod.movement_counts(MonthlyList.objects.get(pk=ml.pk)) == (1, 1, 2)
     assert calls == []  # taken from the report
     workflow.delete_row(ml.rows.get(identity_key="a"), user=demo["siao.69"])
@@ -298,3 +298,20 @@ def test_a_previous_month_validated_late_rederives_the_following_one_and_its_arc
     assert rederive_following(november) is None  # another département's December
     _stored(demo, "2026-12", [("a", Status.DA, D(2026, 9, 1))], ListState.DRAFT)
     assert rederive_following(november) is None  # a draft is not compared
+
+
+def test_a_list_derived_slice_after_slice_is_derived_as_a_whole():
+    """The import derives 1,000 rows at a time (``Deriver``): a person of last month matched in
+    the first slice is not "left" at the end, one matched only in the last slice neither, and
+    the one nobody matched is."""
+    from exchanges.services.derive import Deriver
+
+    previous = {"first": (Status.DA, 2, "", 101), "last": (Status.DA, 6, "", 102), "gone": (Status.BPI, 1, "", 103)}
+    deriver = Deriver("2026-11", previous)
+    first = [_row(D(2026, 10, 1), key="first"), _row(D(2026, 11, 3), key="new")]
+    last = [_row(D(2026, 10, 20), status=Status.BPI, key="last")]
+    deriver(first)
+    deriver(last)
+    assert deriver.left() == [103]
+    assert [(r["movement"], r["continuous_months"], r["ada_flag"]) for r in first + last] == [
+        (Movement.PRESENT, 3, True), (Movement.NEW, 1, False), (Movement.STATUS_CHANGED, 7, False)]

@@ -218,14 +218,18 @@ def test_row_fix_warns_of_a_duplicate_of_an_earlier_line_only(demo, dep69):
 def test_row_fix_reads_agdref_only_when_the_list_collected_it(demo, dep69):
     user = demo["siao.69"]
     ml = uploaded(dep69, user, rows=samples.GOOD[:1])
-    values = _values(samples.GOOD[0], agdref="7501234567", nationality="Afghane")
+    # An entry more than 5 years back: a warning, so that the row keeps its cells as read (kept_raw).
+    values = _values(samples.GOOD[0], agdref="7501234567", nationality="Afghane", entry_date="01/01/2015")
     row = workflow.update_row(ml.rows.get(), values, user=user)
-    assert (row.agdref, row.nationality, "agdref" in row.raw) == ("", "", False)
+    assert row.warnings and (row.agdref, row.nationality, "agdref" in row.raw) == ("", "", False)
+    assert row.raw["entry_date"] == "01/01/2015"
     MonthlyList.objects.filter(pk=ml.pk).update(report={**ml.report, "with_agdref": True})
     row = workflow.update_row(ListRow.objects.get(pk=row.pk), values, user=user)
-    assert (row.agdref, row.nationality) == ("7501234567", "Afghane")
-    row = workflow.update_row(ListRow.objects.get(pk=row.pk), _values(samples.GOOD[0]), user=user)
+    assert (row.agdref, row.nationality, row.raw["agdref"]) == ("7501234567", "Afghane", "7501234567")
+    row = workflow.update_row(ListRow.objects.get(pk=row.pk), {**values, "agdref": "", "nationality": ""}, user=user)
     assert (row.agdref, row.nationality, row.raw["agdref"], row.raw["nationality"]) == ("", "", "", "")
+    row = workflow.update_row(ListRow.objects.get(pk=row.pk), _values(samples.GOOD[0]), user=user)
+    assert (row.warnings, row.raw) == ([], {})  # fixed: its cells are no longer kept
 
 
 def test_row_fix_compares_with_last_month_s_validated_list(demo, dep69):
@@ -323,3 +327,32 @@ def test_row_fix_and_new_version_journal_the_agent_without_a_request(demo, dep69
     workflow.validate_list(MonthlyList.objects.get(pk=ml.pk), user)
     workflow.start_correction(MonthlyList.objects.get(pk=ml.pk), user=user, reason=REASON)
     assert (last_event().actor_email, last_event().details["step"]) == ("siao.69@demo.test", "new_version")
+
+
+def test_a_row_without_a_message_keeps_no_copy_of_its_cells_and_is_edited_from_its_checked_values(
+        client, demo, dep69):
+    """Only a row with a message keeps its cells as read (``workflow.kept_raw``): the agent fixes
+    it from what the file said. A clean row's form starts from its checked values (dates as
+    JJ/MM/AAAA, sex and status as codes), and saving them unchanged changes nothing."""
+    from exchanges.forms import RowForm
+
+    user = demo["siao.69"]
+    ml = uploaded(dep69, user, rows=[samples.GOOD[2], samples.BAD[0]])
+    clean, wrong = ml.rows.order_by("line_number")
+    assert (clean.errors, clean.warnings, clean.raw) == ([], [], {})
+    assert wrong.raw == {"last_name": "MARTIN", "first_name": "Paul", "birth_date": "31/02/1990", "sex": "M",
+                         "status": "DA", "shelter_address": "5 rue Sala, 69002 Lyon", "entry_date": "01/11/2026"}
+    initial = RowForm.initial_from(clean)
+    assert initial == {"last_name": "HÖFFER", "first_name": "Anne-Marie", "birth_date": "01/01/2001", "sex": "F",
+                       "status": "PS", "shelter_address": "3 quai Perrache, 69002 Lyon", "entry_date": "02/11/2026",
+                       "agdref": "", "nationality": ""}
+    fields = ["last_name", "first_name", "birth_date", "sex", "status", "shelter_address", "entry_date", "identity_key",
+              "movement", "continuous_months", "ada_flag", "errors", "warnings", "raw"]
+    before = ListRow.objects.filter(pk=clean.pk).values(*fields).get()
+    workflow.update_row(clean, initial, user=user)
+    assert ListRow.objects.filter(pk=clean.pk).values(*fields).get() == before
+    client.force_login(user)
+    page = client.get(f"/listes/{ml.pk}/lignes/{clean.pk}/").content.decode()
+    assert 'value="01/01/2001"' in page and "Valeur lue dans le fichier" not in page
+    page = client.get(f"/listes/{ml.pk}/lignes/{wrong.pk}/").content.decode()
+    assert "Valeur lue dans le fichier : « 31/02/1990 »" in page

@@ -215,13 +215,16 @@ def ofii(ml):
     return {r.line_number: r.ofii_warnings for r in ListRow.objects.filter(monthly_list=ml).order_by("line_number")}
 
 
-def test_a_list_alone_in_its_month_has_no_cross_departement_warning(demo, dep69):
+def test_a_list_alone_in_its_month_has_no_cross_departement_warning(demo, dep69, django_assert_num_queries):
     user = demo["siao.69"]
     make_list("01", "2026-10", uploaded_by=user, validated_by=user, rows=1)
+    make_list("38", PERIOD, uploaded_by=user, state=ListState.FAILED, rows=1)
     ml = uploaded(dep69, user, rows=samples.GOOD[:2])
     assert ofii(ml) == {2: [], 3: []}
     assert "ofii_warning_count" not in MonthlyList.objects.get(pk=ml.pk).report
-    assert workflow.cross_departement_warnings(MonthlyList.objects.get(pk=ml.pk)) == 0
+    ml = MonthlyList.objects.get(pk=ml.pk)
+    with django_assert_num_queries(1):  # the other lists of the month: none, so no row is looked at
+        assert workflow.cross_departement_warnings(ml) == 0
 
 
 def test_same_person_in_two_then_three_departements_is_warned_on_every_side(demo, dep69):
@@ -364,42 +367,61 @@ def test_report_after_the_column_mapping_keeps_the_mapping_and_drops_the_failure
     assert ml.report["columns"]["status"] == "Situation au 1er du mois"
 
 
-def test_progress_is_reported_every_thousand_rows(demo, dep69, monkeypatch):
-    """5 % once read, then 5 + 70 × n / total every 1,000 rows, 80 % before storing, 100 % at the end."""
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_progress_is_seen_by_the_polling_page_while_the_rows_are_stored(demo, monkeypatch):
+    """5 % once read, then 5 + 90 × n / total as the rows are validated (1,000 at a time, at
+    most every 5 points), 100 % with the draft. On PostgreSQL the rows are sent to the COPY
+    while they are validated, inside the import's transaction: each step is written through a
+    second connection, so that the page polling the list (a connection of its own, here
+    ``page``) sees it at once, while it sees no row before the commit."""
+    from django.db import DEFAULT_DB_ALIAS, connections
+
+    dep69 = Departement.objects.get(code="69")
     user = demo["siao.69"]
-    calls = []
-    original = workflow._progress
-    stored = []
+    page = connections.create_connection(DEFAULT_DB_ALIAS)
+    seen = []
+    original = workflow.RowValidator.validate_rows
 
-    def spy(pk, value):
-        calls.append((pk, value))
-        original(pk, value)
-        stored.append(MonthlyList.objects.get(pk=pk).progress)
+    def polled(pk):
+        with page.cursor() as cursor:
+            cursor.execute("SELECT progress FROM exchanges_monthlylist WHERE id = %s", [pk])
+            progress = cursor.fetchone()[0]
+            cursor.execute("SELECT count(*) FROM exchanges_listrow WHERE monthly_list_id = %s", [pk])
+            return progress, cursor.fetchone()[0]
 
-    monkeypatch.setattr(workflow, "_progress", spy)
-    ml = workflow.receive_upload(dep69, PERIOD, samples.csv_bytes(samples.GOOD[:1] * 2999), name="liste.csv",
-                                 user=user, run=False)
-    workflow.process_list(ml.pk)
-    # 70 × 1000 / 2999 = 23.3 ; 70 × 2000 / 2999 = 46.7
-    assert calls == [(ml.pk, 5), (ml.pk, 28), (ml.pk, 51), (ml.pk, 80)]
-    assert stored == [5, 28, 51, 80]  # each step is written for the page that polls it
-    assert MonthlyList.objects.get(pk=ml.pk).progress == 100
-    calls.clear()
-    quiet = workflow.receive_upload(dep69, PERIOD, samples.csv_bytes(samples.GOOD[:1] * 1000), name="liste.csv",
-                                    user=user, run=False)
-    workflow.process_list(quiet.pk, progress=False)
-    assert calls == []
-    assert MonthlyList.objects.get(pk=quiet.pk).progress == 100
+    def spy(validator, table_rows, columns):
+        seen.append(polled(current))
+        return original(validator, table_rows, columns)
+
+    monkeypatch.setattr(workflow.RowValidator, "validate_rows", spy)
+    try:
+        ml = workflow.receive_upload(dep69, PERIOD, samples.csv_bytes(samples.GOOD[:1] * 2999), name="liste.csv",
+                                     user=user, run=False)
+        current = ml.pk
+        workflow.process_list(ml.pk)
+        # 5 + 90 × 1000 // 2999 = 35 ; 5 + 90 × 2000 // 2999 = 65 ; no row seen before the commit
+        assert seen == [(5, 0), (35, 0), (65, 0)]
+        assert polled(ml.pk) == (100, 2999)
+        seen.clear()
+        quiet = workflow.receive_upload(dep69, PERIOD, samples.csv_bytes(samples.GOOD[:1] * 2000), name="liste.csv",
+                                        user=user, run=False)
+        current = quiet.pk
+        workflow.process_list(quiet.pk, progress=False)
+        assert seen == [(0, 0), (0, 0)]
+        assert polled(quiet.pk) == (100, 2000)
+    finally:
+        page.close()
 
 
 def test_an_error_while_storing_leaves_nothing_but_the_report(demo, dep69, monkeypatch, caplog):
     import gc
     import logging
 
-    def broken(ml, rows=None):
+    def broken(derivation, rows):
         raise RuntimeError("disque plein")
 
-    monkeypatch.setattr(workflow.derive_mod, "derive", broken)
+    # Raised while the rows are being sent (PostgreSQL's COPY reads them as they are validated).
+    monkeypatch.setattr(workflow.derive_mod.Derivation, "add", broken)
     ml = workflow.receive_upload(dep69, PERIOD, samples.csv_bytes(samples.GOOD), name="liste.csv",
                                  user=demo["siao.69"], run=False)
     with caplog.at_level(logging.ERROR, logger="exchanges.services.workflow"):
