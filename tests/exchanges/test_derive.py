@@ -315,3 +315,29 @@ def test_a_list_derived_slice_after_slice_is_derived_as_a_whole():
     assert deriver.left() == [103]
     assert [(r["movement"], r["continuous_months"], r["ada_flag"]) for r in first + last] == [
         (Movement.PRESENT, 3, True), (Movement.NEW, 1, False), (Movement.STATUS_CHANGED, 7, False)]
+
+
+def test_a_row_without_entry_date_does_not_lend_its_facts_to_the_next_ones():
+    """The facts are memoised per entry date: a row with none (1 month, no ADA) comes first,
+    the rows after it keep their own."""
+    rows = [_row(None, key="a"), _row(D(2026, 8, 1), key="b"), _row(None, key="c")]
+    derive_rows(rows, "2026-11", {})
+    assert [(r["continuous_months"], r["ada_flag"]) for r in rows] == [(1, False), (4, True), (1, False)]
+
+
+def test_the_report_of_a_list_derived_slice_after_slice_counts_every_slice(demo):
+    """``Derivation`` (the import's, 1,000 rows at a time): arrivals and ADA flags of every
+    slice are added up, and the person of last month found in no slice is the one who left."""
+    from exchanges.models import ListState
+    from exchanges.services.derive import Derivation
+
+    previous = _stored(demo, "2026-10", [("a", Status.DA, D(2026, 9, 1)), ("gone", Status.BPI, D(2026, 1, 1))],
+                       ListState.VALIDATED)
+    ml = _stored(demo, "2026-11", [], ListState.DRAFT)
+    derivation = Derivation(ml)
+    derivation.add([_row(D(2026, 9, 1), key="a"), _row(D(2026, 11, 3), key="n1")])
+    derivation.add([_row(D(2026, 10, 1), key="n2"), _row(D(2026, 10, 1), status=Status.BPI, key="n3")])
+    assert derivation.finish() is ml
+    gone = previous.rows.get(identity_key="gone")
+    assert ml.report == {"previous_list_id": previous.pk, "previous_row_count": 2, "left_count": 1,
+                         "left_row_ids": [gone.pk], "new_count": 3, "ada_count": 2, "counts_current": True}

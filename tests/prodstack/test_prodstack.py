@@ -353,6 +353,12 @@ def test_production_stack_end_to_end(stack, browser, tmp_path):
     page.click("#validate-form button")  # … then the validation itself
     page.wait_for_selector("#list-state")
     assert "Validée" in page.text_content("#list-state")
+    # The page follows the archive's progress and reloads itself once the worker has built it.
+    # Waiting for that (instead of shooting the progress bar) also keeps the screenshot away
+    # from that reload: a full-page capture under way when the page navigates never ends.
+    page.wait_for_selector("#archive-state", timeout=90_000)
+    page.wait_for_load_state("load")
+    assert "Archive chiffrée prête" in page.text_content("#archive-state")
     _screenshot(page, "siao_validated")
     assert page.problems == [], page.problems
     context.close()
