@@ -183,7 +183,6 @@ def _first_visible_sheet(archive, names):
 _REF = re.compile(rb"([A-Z]*)([0-9]*)")
 _DIMENSION = re.compile(rb"<(?:[\w.-]+:)?dimension\s[^>]*?ref=[\"']([^\"']*)[\"']")  # XML: either quote
 # Fast path: every cell tag is ``<c r="B12"…`` (as Excel, LibreOffice and openpyxl write them).
-_CELL_ROW = re.compile(rb'<c r="[A-Z]+([0-9]+)"')
 _CELL_COLUMN = re.compile(rb'<c r="([A-Z]+)[0-9]')
 # A cell reference that is not letters then digits (the fast path then leaves it to the walk).
 # A cell tag that does not start with ` r="B12"` (no reference, another attribute first, a
@@ -278,44 +277,64 @@ def _sheet_blocks(archive, member):
                 return
 
 
-def _fast_extent(block, max_rows):
-    """(max row, max column) of the cells of a block when every cell tag is ``<c r="B12"``
+def _fast_extent(block, max_rows, width=0):
+    """(rows, columns, exact) of the cells of a block when every cell tag is ``<c r="B12"``
     and nothing else carries an ``r`` attribute; None otherwise (the exact walk decides).
 
-    Counted in C (``bytes.count``, regular expressions with a literal prefix): the row
-    numbers become Python objects, the column letters only for the cells whose column has as
-    many letters as the column limit (``CV`` is column 100: none in an ordinary list). A
-    narrower column (``A``–``Z``) can cross no limit when ``Z`` × the row limit stays within
-    the cell limit (the default settings); its column is then reported as 0."""
+    Counted in C (``bytes.count``, regular expressions with a literal prefix): numbers are
+    made only of the references that could cross a limit.
+    - Columns: the letters become numbers only for the cells whose column has as many
+      letters as the column limit (``CV`` is column 100: none in an ordinary list). A
+      narrower column (``A``–``Z``) can cross no limit when ``Z`` × the row limit stays
+      within the cell limit (the default settings); its column is then reported as 0.
+    - Rows: with the widest column seen so far (``width``, or this block's), a reference of
+      at most ``d`` digits, hence at most 10**d − 1, stays within every limit; only the
+      longer ones become numbers. ``exact`` is False when the block's rows are then
+      reported as that bound: the caller takes the exact walk if a wider column found
+      later makes the bound cross a limit."""
     if _OTHER_CELL_TAG.search(block) or _PREFIXED.search(block):
         return None
     cells = block.count(b'<c r="')  # every cell tag, as checked just above
     if block.count(b' r="') != cells + block.count(b'<row r="'):
         return None  # an r="…" elsewhere (another element, text): the exact walk
     if not cells:
-        return 0, 0
-    max_row = max(map(int, set(_CELL_ROW.findall(block))))
+        return 0, 0, True
     max_r, max_c, max_cells = limits(max_rows)
-    width = len(_column_letters(max_c))
-    if width > 1 and max_r * _column_number(b"Z" * (width - 1)) <= max_cells:
-        wide = re.findall(rb'<c r="([A-Z]{%d,})[0-9]' % width, block)
-        return max_row, max(map(_column_number, set(wide)), default=0)
-    return max_row, max(map(_column_number, set(_CELL_COLUMN.findall(block))))
+    letters = len(_column_letters(max_c))
+    if letters > 1 and max_r * _column_number(b"Z" * (letters - 1)) <= max_cells:
+        wide = re.findall(rb'<c r="([A-Z]{%d,})[0-9]' % letters, block)
+        columns = max(map(_column_number, set(wide)), default=0)
+    else:
+        columns = max(map(_column_number, set(_CELL_COLUMN.findall(block))))
+    widest = max(width, columns)  # 0: narrow columns, which cross no limit at any row count
+    safe = min(max_r, max_cells // widest) if widest else max_r
+    digits = len(str(safe + 1)) - 1  # every number of at most `digits` digits is ≤ safe
+    long = re.findall(rb'<c r="[A-Z]+([0-9]{%d,})"' % (digits + 1), block)
+    rows = max(map(int, set(long)), default=0)
+    if len(long) < cells and 10 ** digits - 1 > rows:
+        return 10 ** digits - 1, columns, False
+    return rows, columns, True
 
 
 def _scan_sheet(archive, member, max_rows, *, fast):
     row = col = max_row = max_col = 0
-    declared = False
+    declared = bounded = False
     for block in _sheet_blocks(archive, member):
         if not declared:
             declared = _declared_dimension(block, max_rows)
         if fast:
-            extent = _fast_extent(block, max_rows)
+            extent = _fast_extent(block, max_rows, max_col)
             if extent is None:
                 return False  # a cell without its reference, or a prefixed tag: exact walk
             if extent[0] > max_row or extent[1] > max_col:
                 max_row, max_col = max(max_row, extent[0]), max(max_col, extent[1])
-                _check_extent(max_row, max_col, "Le tableau", max_rows)
+                bounded = bounded or not extent[2]
+                try:
+                    _check_extent(max_row, max_col, "Le tableau", max_rows)
+                except FileRejected:
+                    if bounded:  # a bound of the rows, not a row: the exact walk measures them
+                        return False
+                    raise
             continue
         for tag, letters, digits in _ROW_OR_CELL.findall(block):
             if tag == b"row":

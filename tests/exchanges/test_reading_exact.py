@@ -784,13 +784,19 @@ def test_a_long_comment_closed_before_the_megabyte_is_no_long_tag():
 
 
 @pytest.mark.parametrize("block,extent", [
-    (b"", (0, 0)),
-    (b'<row r="7"><v>1</v></row>', (0, 0)),
-    (b'<row r="7"><c r="A7"/><c r="B9"/></row>', (9, 0)),  # narrow columns: reported as 0
-    (b'<c r="Z12"/>', (12, 0)),
-    (b'<c r="AA3"/><c r="CV1"/><c r="B30"/>', (30, 100)),
-    (b'<c r="XFD1048576"/>', (1048576, 16384)),
-    (b'<c r="A1"><is><t>r="X"</t></is></c>', (1, 0)),  # no space before: not an attribute
+    (b"", (0, 0, True)),
+    (b'<row r="7"><v>1</v></row>', (0, 0, True)),
+    # Narrow columns (reported as 0) and rows of at most 5 digits: within every limit (201,001
+    # rows, 6,000,000 cells), reported as at most 99,999, not counted one by one.
+    (b'<row r="7"><c r="A7"/><c r="B9"/></row>', (99_999, 0, False)),
+    (b'<c r="Z12"/>', (99_999, 0, False)),
+    # Column CV (100): 60,000 rows at most, so rows of at most 4 digits are within the limits.
+    (b'<c r="AA3"/><c r="CV1"/><c r="B30"/>', (9_999, 100, False)),
+    (b'<c r="CV1"/><c r="A60001"/><c r="B30"/>', (60_001, 100, True)),
+    (b'<c r="A100001"/><c r="B5"/><c r="C100000"/>', (100_001, 0, True)),  # longer ones are counted
+    (b'<c r="A0000012"/>', (12, 0, True)),  # leading zeros: the number is counted
+    (b'<c r="XFD1048576"/>', (1048576, 16384, True)),  # 366 rows at most at that width
+    (b'<c r="A1"><is><t>r="X"</t></is></c>', (99_999, 0, False)),  # no space before: not an attribute
     # Anything but ``<c r="B12"`` on every cell, or an r="…" elsewhere: the exact walk decides.
     (b'<c r="A1"/><c/>', None),
     (b'<c s="1" r="A1"/>', None),
@@ -803,16 +809,49 @@ def test_fast_extent(block, extent):
     assert reading._fast_extent(block, None) == extent
 
 
+def test_fast_extent_rows_within_the_widest_column_seen_before():
+    """The widest column of the blocks before (``width``) sets which rows can cross a limit."""
+    block = b'<c r="A12"/><c r="B60001"/>'
+    assert reading._fast_extent(block, None) == (99_999, 0, False)
+    assert reading._fast_extent(block, None, 100) == (60_001, 0, True)
+    assert reading._fast_extent(b'<c r="A12"/>', None, 100) == (9_999, 0, False)
+    assert reading._fast_extent(b'<c r="A12"/>', None, 6_000_001) == (12, 0, True)  # 0 rows: all counted
+
+
 def test_fast_extent_counts_every_column_when_narrow_ones_could_cross_the_cell_limit(settings):
     block = b'<c r="Z12"/><c r="B3"/>'
-    assert reading._fast_extent(block, 300_000) == (12, 26)  # 301 001 rows × Z: over 6 000 000 cells
+    # 301 001 rows × Z: over 6 000 000 cells; at column Z, 230,769 rows: 5 digits are safe.
+    assert reading._fast_extent(block, 300_000) == (99_999, 26, False)
     # 201 001 rows × Z: exactly the cell limit (narrow columns cannot cross it), one past it.
     settings.UPLOAD_MAX_CELLS = 201_001 * 26
-    assert reading._fast_extent(block, None) == (12, 0)
+    assert reading._fast_extent(block, None) == (99_999, 0, False)
     settings.UPLOAD_MAX_CELLS = 201_001 * 26 - 1
-    assert reading._fast_extent(block, None) == (12, 26)
+    assert reading._fast_extent(block, None) == (99_999, 26, False)
     settings.UPLOAD_MAX_COLUMNS = 26  # one letter
-    assert reading._fast_extent(block, None) == (12, 26)
+    assert reading._fast_extent(block, None) == (99_999, 26, False)
+    settings.UPLOAD_MAX_CELLS = 26 * 9  # 9 rows at column Z: every row is counted
+    assert reading._fast_extent(block, None) == (12, 26, True)
+
+
+def test_a_narrow_tall_part_then_a_wide_column_is_measured_exactly(monkeypatch):
+    """The first megabyte holds narrow rows up to 60,000 (5 digits: reported as at most
+    99,999), a later one column CV (100): the bound would cross the 6,000,000 cells, so the
+    exact walk measures the sheet: 60,000 × 100 is accepted, 60,001 × 100 refused (checked
+    before calamine, which is not called here)."""
+    walks = []
+    scan = reading._scan_sheet
+    monkeypatch.setattr(reading, "_scan_sheet", lambda *a, **k: walks.append(k["fast"]) or scan(*a, **k))
+    for last, refused_with in ((60_000, None), (60_001, "60\u202f001 lignes et 100 colonnes")):
+        body = (f'<row r="1">{cell("A1", "Nom")}</row>' + filler(MIB + 1000)
+                + f'<row r="{last}">{cell(f"A{last}", "x")}</row>' + filler(MIB + 1000)
+                + f'<row r="{last + 1}">{cell(f"CV{last + 1}", "y")}</row>'.replace(f"CV{last + 1}", "CV2"))
+        data = book(sheet_xml(body), stored=True)
+        walks.clear()
+        if refused_with is None:
+            assert reading._check_xlsx_container(data) == "Feuil1"
+        else:
+            assert refused(reading._check_xlsx_container, data).startswith(f"Le tableau s’étend sur {refused_with}")
+        assert walks == [True, False]  # the fast scan gave up for the exact walk
 
 
 @pytest.mark.parametrize("number,letters", [
