@@ -2,9 +2,11 @@
 
 - ``receive_upload``: checks size and format (by content), keeps the file outside the URL
   space, creates the list in state *processing*, audits, and queues the Celery task after commit.
-- ``process_list`` (run by the task): reads, maps columns, validates row by row with progress,
-  then stores everything in ONE transaction: a file that fails leaves nothing but its error
-  report. A successful upload replaces the previous draft of the same month.
+- ``process_list`` (run by the task): reads, maps columns, validates 1,000 rows at a time with
+  progress and stores everything in ONE transaction (on PostgreSQL the rows go to the COPY as
+  they are validated): a file that fails leaves nothing but its error report. A successful
+  upload replaces the previous draft of the same month. A row keeps its cells as read only
+  while it has a message (``kept_raw``).
 - ``update_row``: the agent fixes one row in the browser; it is checked again at once.
 - ``validate_list``: only a SIAO agent of the département, only without errors; after the
   10th the list is marked late; validating a correction makes the previous validated version
@@ -27,7 +29,7 @@ from operator import add, itemgetter, methodcaller
 from pathlib import Path
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections, transaction
 from django.db.models import F, Max, Q
 from django.utils import timezone
 
@@ -352,9 +354,18 @@ def _progress_writer(pk, *, enabled=True, side=False):
     sql = (f"UPDATE {other.ops.quote_name(MonthlyList._meta.db_table)} SET {other.ops.quote_name('progress')} = %s "
            f"WHERE {other.ops.quote_name('id')} = %s")
 
+    failed = False
+
     def tell(value):
-        with other.cursor() as cursor:
-            cursor.execute(sql, [value, pk])
+        nonlocal failed
+        if failed:
+            return
+        try:
+            with other.cursor() as cursor:
+                cursor.execute(sql, [value, pk])
+        except DatabaseError:  # e.g. no connection left on the server: the import goes on without a bar
+            log.warning("list %s: progress not recorded (second connection refused)", pk, exc_info=True)
+            failed = True
 
     try:
         yield tell
@@ -503,7 +514,8 @@ def copy_lines(ml, rows, *, block=1000):
 
 
 def store_rows(ml, rows):
-    """Insert the rows: PostgreSQL COPY (several times faster than bulk_create), else bulk_create."""
+    """Insert the rows (any iterable, consumed once: the import gives them as it validates
+    them): PostgreSQL COPY (several times faster than bulk_create), else bulk_create."""
     if connection.vendor != "postgresql":
         ListRow.objects.bulk_create((_row_object(ml, r) for r in rows), batch_size=2000)
         return

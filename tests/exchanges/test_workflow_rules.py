@@ -524,3 +524,32 @@ def test_validation_does_not_derive_again_when_last_month_is_unchanged(demo, dep
     workflow.validate_list(MonthlyList.objects.get(pk=november.pk), user)
     assert calls == []
     assert MonthlyList.objects.get(pk=november.pk).state == ListState.VALIDATED
+
+
+def test_a_progress_that_cannot_be_written_does_not_stop_the_import(monkeypatch, caplog):
+    """The second connection that writes the progress during the COPY may be refused (no
+    connection left on the server): the bar stays where it was, the import goes on; said once
+    in the log."""
+    import logging
+
+    from django.db import OperationalError, connection
+
+    opened = []
+
+    class Refused:
+        ops = connection.ops
+
+        def cursor(self):
+            opened.append("cursor")
+            raise OperationalError("too many clients already")
+
+        def close(self):
+            opened.append("closed")
+
+    monkeypatch.setattr(workflow.connections, "create_connection", lambda alias: Refused())
+    with caplog.at_level(logging.WARNING, logger="exchanges.services.workflow"):
+        with workflow._progress_writer(41, side=True) as tell:
+            tell(35)
+            tell(65)
+    assert opened == ["cursor", "closed"]
+    assert [r.getMessage() for r in caplog.records] == ["list 41: progress not recorded (second connection refused)"]
