@@ -277,7 +277,7 @@ def _sheet_blocks(archive, member):
                 return
 
 
-def _fast_extent(block, max_rows, width=0):
+def _fast_extent(block, max_rows, width):
     """(rows, columns, exact) of the cells of a block when every cell tag is ``<c r="B12"``
     and nothing else carries an ``r`` attribute; None otherwise (the exact walk decides).
 
@@ -287,7 +287,7 @@ def _fast_extent(block, max_rows, width=0):
       letters as the column limit (``CV`` is column 100: none in an ordinary list). A
       narrower column (``A``–``Z``) can cross no limit when ``Z`` × the row limit stays
       within the cell limit (the default settings); its column is then reported as 0.
-    - Rows: with the widest column seen so far (``width``, or this block's), a reference of
+    - Rows: with the widest column seen so far (``width``: the blocks before; or this block's), a reference of
       at most ``d`` digits, hence at most 10**d − 1, stays within every limit; only the
       longer ones become numbers. ``exact`` is False when the block's rows are then
       reported as that bound: the caller takes the exact walk if a wider column found

@@ -794,7 +794,12 @@ def test_a_long_comment_closed_before_the_megabyte_is_no_long_tag():
     (b'<c r="AA3"/><c r="CV1"/><c r="B30"/>', (9_999, 100, False)),
     (b'<c r="CV1"/><c r="A60001"/><c r="B30"/>', (60_001, 100, True)),
     (b'<c r="A100001"/><c r="B5"/><c r="C100000"/>', (100_001, 0, True)),  # longer ones are counted
+    (b'<c r="A100000"/><c r="B5"/>', (100_000, 0, True)),  # 10**5: over the bound of the shorter ones
     (b'<c r="A0000012"/>', (12, 0, True)),  # leading zeros: the number is counted
+    # Leading zeros again: a long reference under the bound leaves the bound of the short ones.
+    (b'<c r="A0000050"/><c r="B99999"/>', (99_999, 0, False)),
+    (b'<c r="A0099998"/><c r="B7"/>', (99_999, 0, False)),
+    (b'<c r="A0099999"/><c r="B7"/>', (99_999, 0, True)),  # the bound itself, as a row: exact
     (b'<c r="XFD1048576"/>', (1048576, 16384, True)),  # 366 rows at most at that width
     (b'<c r="A1"><is><t>r="X"</t></is></c>', (99_999, 0, False)),  # no space before: not an attribute
     # Anything but ``<c r="B12"`` on every cell, or an r="…" elsewhere: the exact walk decides.
@@ -806,13 +811,13 @@ def test_a_long_comment_closed_before_the_megabyte_is_no_long_tag():
     (b'<c r="A1"><is><t>x r="CW1"</t></is></c>', None),
 ])
 def test_fast_extent(block, extent):
-    assert reading._fast_extent(block, None) == extent
+    assert reading._fast_extent(block, None, 0) == extent
 
 
 def test_fast_extent_rows_within_the_widest_column_seen_before():
     """The widest column of the blocks before (``width``) sets which rows can cross a limit."""
     block = b'<c r="A12"/><c r="B60001"/>'
-    assert reading._fast_extent(block, None) == (99_999, 0, False)
+    assert reading._fast_extent(block, None, 0) == (99_999, 0, False)
     assert reading._fast_extent(block, None, 100) == (60_001, 0, True)
     assert reading._fast_extent(b'<c r="A12"/>', None, 100) == (9_999, 0, False)
     assert reading._fast_extent(b'<c r="A12"/>', None, 6_000_001) == (12, 0, True)  # 0 rows: all counted
@@ -821,16 +826,16 @@ def test_fast_extent_rows_within_the_widest_column_seen_before():
 def test_fast_extent_counts_every_column_when_narrow_ones_could_cross_the_cell_limit(settings):
     block = b'<c r="Z12"/><c r="B3"/>'
     # 301 001 rows × Z: over 6 000 000 cells; at column Z, 230,769 rows: 5 digits are safe.
-    assert reading._fast_extent(block, 300_000) == (99_999, 26, False)
+    assert reading._fast_extent(block, 300_000, 0) == (99_999, 26, False)
     # 201 001 rows × Z: exactly the cell limit (narrow columns cannot cross it), one past it.
     settings.UPLOAD_MAX_CELLS = 201_001 * 26
-    assert reading._fast_extent(block, None) == (99_999, 0, False)
+    assert reading._fast_extent(block, None, 0) == (99_999, 0, False)
     settings.UPLOAD_MAX_CELLS = 201_001 * 26 - 1
-    assert reading._fast_extent(block, None) == (99_999, 26, False)
+    assert reading._fast_extent(block, None, 0) == (99_999, 26, False)
     settings.UPLOAD_MAX_COLUMNS = 26  # one letter
-    assert reading._fast_extent(block, None) == (99_999, 26, False)
+    assert reading._fast_extent(block, None, 0) == (99_999, 26, False)
     settings.UPLOAD_MAX_CELLS = 26 * 9  # 9 rows at column Z: every row is counted
-    assert reading._fast_extent(block, None) == (12, 26, True)
+    assert reading._fast_extent(block, None, 0) == (12, 26, True)
 
 
 def test_a_narrow_tall_part_then_a_wide_column_is_measured_exactly(monkeypatch):
@@ -852,6 +857,13 @@ def test_a_narrow_tall_part_then_a_wide_column_is_measured_exactly(monkeypatch):
         else:
             assert refused(reading._check_xlsx_container, data).startswith(f"Le tableau s’étend sur {refused_with}")
         assert walks == [True, False]  # the fast scan gave up for the exact walk
+    # The other way round (column CV first, then rows up to 50,000): with the width seen before,
+    # rows of 5 digits are counted one by one, 50,000 × 100 is within the limits: no exact walk.
+    body = (f'<row r="1">{cell("A1", "Nom")}{cell("CV1", "y")}</row>' + filler(MIB + 1000)
+            + f'<row r="50000">{cell("A50000", "x")}</row>')
+    walks.clear()
+    assert reading._check_xlsx_container(book(sheet_xml(body), stored=True)) == "Feuil1"
+    assert walks == [True]
 
 
 @pytest.mark.parametrize("number,letters", [
