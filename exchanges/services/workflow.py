@@ -255,7 +255,10 @@ def process_list(pk, *, progress=True):
             # and indexes one slice while Python validates the next. The import's transaction
             # then holds the connection, so the progress goes through a second one.
             streaming = connection.vendor == "postgresql"
-            with _progress_writer(pk, enabled=progress, side=streaming) as tell:
+            # The second connection must never wait for this one: inside a caller's transaction
+            # (which may hold the list's row) the progress is not written; nobody could see it.
+            told = progress and not (streaming and connection.in_atomic_block)
+            with _progress_writer(pk, enabled=told, side=streaming) as tell:
                 rows = _validated_rows(table, validator, columns, derivation, counts, tell)
                 if not streaming:  # validated, with its progress, before the transaction
                     rows = _consume(list(rows))
@@ -354,14 +357,17 @@ def _progress_writer(pk, *, enabled=True, side=False):
     sql = (f"UPDATE {other.ops.quote_name(MonthlyList._meta.db_table)} SET {other.ops.quote_name('progress')} = %s "
            f"WHERE {other.ops.quote_name('id')} = %s")
 
-    failed = False
+    failed = opened = False
 
     def tell(value):
-        nonlocal failed
+        nonlocal failed, opened
         if failed:
             return
         try:
             with other.cursor() as cursor:
+                if not opened:  # never wait long for a lock: the import must not depend on it
+                    cursor.execute("SET lock_timeout = '2s'")
+                    opened = True
                 cursor.execute(sql, [value, pk])
         except DatabaseError:  # e.g. no connection left on the server: the import goes on without a bar
             log.warning("list %s: progress not recorded (second connection refused)", pk, exc_info=True)

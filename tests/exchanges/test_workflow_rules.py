@@ -8,6 +8,7 @@ The clock is frozen at 2026-11-24 10:00 Paris (tests/helpers.py): the November l
 (deadline: 10 November), the December one is not."""
 
 import datetime
+import logging
 import zoneinfo
 
 import pytest
@@ -553,3 +554,21 @@ def test_a_progress_that_cannot_be_written_does_not_stop_the_import(monkeypatch,
             tell(65)
     assert opened == ["cursor", "closed"]
     assert [r.getMessage() for r in caplog.records] == ["list 41: progress not recorded (second connection refused)"]
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_an_import_inside_a_caller_s_transaction_does_not_wait_for_its_progress(demo, caplog):
+    """A caller that processes a list inside its own transaction, after writing the list's row
+    (which it then holds): the progress, which another connection would write and which nobody
+    could see before the commit, is not written, and the import does not wait for that lock."""
+    from django.db import transaction
+
+    ml = workflow.receive_upload(Departement.objects.get(code="69"), PERIOD,
+                                 samples.csv_bytes(samples.GOOD[:1] * 2500), name="liste.csv",
+                                 user=demo["siao.69"], run=False)
+    with transaction.atomic(), caplog.at_level(logging.WARNING, logger="exchanges.services.workflow"):
+        MonthlyList.objects.filter(pk=ml.pk).update(progress=1)
+        done = workflow.process_list(ml.pk)
+    assert (done.state, done.row_count) == (ListState.DRAFT, 2500)
+    assert caplog.records == []  # no progress tried (it would have waited for the lock, then given up)
+    assert MonthlyList.objects.values_list("state", "progress").get(pk=ml.pk) == (ListState.DRAFT, 100)
