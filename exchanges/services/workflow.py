@@ -376,7 +376,10 @@ def _progress_writer(pk, *, enabled=True, side=False):
     try:
         yield tell
     finally:
-        other.close()
+        try:
+            other.close()
+        except DatabaseError:  # after the commit: the list is stored, only this connection failed
+            log.warning("list %s: the progress connection did not close cleanly", pk, exc_info=True)
 
 
 def _consume(rows):
@@ -435,13 +438,26 @@ class _Escaped(dict):
 class _CopySource:
     """A file-like object for ``copy_expert`` that formats the rows as PostgreSQL reads them
     (about 1,000 rows per ``read``): no whole-list buffer, and the server parses one block
-    while the next one is formatted."""
+    while the next one is formatted (and, in the import, while the next rows are validated).
+
+    An exception raised while the rows are made (``SystemExit`` of a stopping worker
+    included) is kept and ends the data: psycopg2 would turn it into a ``QueryCanceled`` (an
+    ordinary error, a stop taken for a failure) and send its text, which may quote a cell, to
+    the server's log. ``store_rows`` raises it again once the COPY has returned, inside the
+    import's transaction, which it rolls back."""
 
     def __init__(self, blocks):
         self.blocks = blocks
+        self.error = None
 
     def read(self, size=-1):
-        return next(self.blocks, "")
+        if self.error is not None:
+            return ""
+        try:
+            return next(self.blocks, "")
+        except BaseException as exc:  # raised again by store_rows
+            self.error = exc
+            return ""
 
     readline = read
 
@@ -526,8 +542,11 @@ def store_rows(ml, rows):
         ListRow.objects.bulk_create((_row_object(ml, r) for r in rows), batch_size=2000)
         return
     sql = f"COPY {ListRow._meta.db_table} ({', '.join(COPY_COLUMNS)}) FROM STDIN"  # text format
+    source = _CopySource(copy_lines(ml, rows))
     with connection.cursor() as cursor:
-        cursor.cursor.copy_expert(sql, _CopySource(copy_lines(ml, rows)), size=1 << 16)
+        cursor.cursor.copy_expert(sql, source, size=1 << 16)
+    if source.error is not None:
+        raise source.error
 
 
 def _row_object(ml, r):

@@ -429,6 +429,7 @@ def test_an_error_while_storing_leaves_nothing_but_the_report(demo, dep69, monke
         result = workflow.process_list(ml.pk)
     assert gc.isenabled() is True
     assert [r.getMessage() for r in caplog.records] == [f"storing list {ml.pk} failed"]
+    assert caplog.records[0].exc_info[0] is RuntimeError  # itself, not psycopg2's QueryCanceled
     ml.refresh_from_db()
     assert (ml.state, ml.row_count, ml.source_path, result.report["file_errors"]) == (
         ListState.FAILED, 0, "", ["Une erreur interne a empêché l’enregistrement de la liste : rien n’a été "
@@ -451,6 +452,35 @@ def test_a_stopped_process_keeps_the_file_an_error_does_not(demo, dep69, monkeyp
         with pytest.raises(type(exc)):
             workflow.process_list(ml.pk)
         assert (private_storage().exists(path), bool(MonthlyList.objects.get(pk=ml.pk).source_path)) == (kept, kept)
+
+
+def test_a_process_stopped_while_its_rows_are_stored_keeps_its_file(demo, dep69, monkeypatch):
+    """Stopped while the rows are validated, which on PostgreSQL happens inside the COPY
+    (psycopg2 would turn the stop into an ordinary ``QueryCanceled``): still a stop, the file
+    is kept for the next delivery, the list still in processing, no row stored. An error at
+    the same place stays an error, as itself (not a ``QueryCanceled``): file deleted, list
+    refused."""
+    from siao_ofii.privatefiles.storage import private_storage
+
+    user = demo["siao.69"]
+    for exc, kept in ((SystemExit(1), True), (KeyboardInterrupt(), True), (ZeroDivisionError("x"), False)):
+        def stop(derivation, rows, exc=exc):
+            if rows[0]["line_number"] > 1000:  # the second slice: the first one is already sent
+                raise exc
+
+        monkeypatch.setattr(workflow.derive_mod.Derivation, "add", stop)
+        ml = workflow.receive_upload(dep69, PERIOD, samples.csv_bytes(samples.GOOD[:1] * 2500), name="liste.csv",
+                                     user=user, run=False)
+        path = workflow.upload_name(ml.source_path)
+        if kept:
+            with pytest.raises(type(exc)):
+                workflow.process_list(ml.pk)
+        else:
+            assert workflow.process_list(ml.pk).state == ListState.FAILED
+        stored = MonthlyList.objects.get(pk=ml.pk)
+        assert (private_storage().exists(path), bool(stored.source_path)) == (kept, kept)
+        assert stored.state == (ListState.PROCESSING if kept else ListState.FAILED)
+        assert not ListRow.objects.filter(monthly_list=ml).exists()
 
 
 def test_an_invalid_sex_is_stored_empty(demo, dep69):
