@@ -356,3 +356,20 @@ def test_a_row_without_a_message_keeps_no_copy_of_its_cells_and_is_edited_from_i
     assert 'value="01/01/2001"' in page and "Valeur lue dans le fichier" not in page
     page = client.get(f"/listes/{ml.pk}/lignes/{wrong.pk}/").content.decode()
     assert "Valeur lue dans le fichier : « 31/02/1990 »" in page
+
+
+def test_the_rows_stored_before_the_rule_lose_the_cells_of_their_clean_rows(demo, dep69):
+    """Migration 0011: the rule of ``kept_raw`` applied to the rows already stored."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    ml = make_list("69", PERIOD, uploaded_by=demo["siao.69"], rows=3)
+    clean, wrong, odd = ml.rows.order_by("line_number")
+    cells = {"last_name": "Dupont ", "birth_date": "03/02/1990"}
+    message = [{"column": "NOM", "field": "last_name", "message": "x"}]
+    ListRow.objects.filter(pk=clean.pk).update(raw=cells, errors=[], warnings=[])
+    ListRow.objects.filter(pk=wrong.pk).update(raw=cells, errors=message, warnings=[])
+    ListRow.objects.filter(pk=odd.pk).update(raw=cells, errors=[], warnings=message)
+    import_module("exchanges.migrations.0011_clean_rows_keep_no_raw").forget_raw_of_clean_rows(apps, None)
+    assert list(ml.rows.order_by("line_number").values_list("raw", flat=True)) == [{}, cells, cells]
