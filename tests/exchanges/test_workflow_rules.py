@@ -390,8 +390,15 @@ def test_progress_is_seen_by_the_polling_page_while_the_rows_are_stored(demo, mo
             cursor.execute("SELECT count(*) FROM exchanges_listrow WHERE monthly_list_id = %s", [pk])
             return progress, cursor.fetchone()[0]
 
+    copying = []
+
     def spy(validator, table_rows, columns):
         seen.append(polled(current))
+        if page.vendor == "postgresql":  # the COPY is already running while each slice is validated
+            with page.cursor() as cursor:
+                cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE state = 'active' "
+                               "AND query LIKE 'COPY exchanges_listrow %%'")
+                copying.append(cursor.fetchone()[0])
         return original(validator, table_rows, columns)
 
     monkeypatch.setattr(workflow.RowValidator, "validate_rows", spy)
@@ -402,6 +409,7 @@ def test_progress_is_seen_by_the_polling_page_while_the_rows_are_stored(demo, mo
         workflow.process_list(ml.pk)
         # 5 + 90 × 1000 // 2999 = 35 ; 5 + 90 × 2000 // 2999 = 65 ; no row seen before the commit
         assert seen == [(5, 0), (35, 0), (65, 0)]
+        assert copying == ([1, 1, 1] if page.vendor == "postgresql" else [])
         assert polled(ml.pk) == (100, 2999)
         seen.clear()
         quiet = workflow.receive_upload(dep69, PERIOD, samples.csv_bytes(samples.GOOD[:1] * 2000), name="liste.csv",
@@ -555,6 +563,34 @@ def test_validation_does_not_derive_again_when_last_month_is_unchanged(demo, dep
     workflow.validate_list(MonthlyList.objects.get(pk=november.pk), user)
     assert calls == []
     assert MonthlyList.objects.get(pk=november.pk).state == ListState.VALIDATED
+
+
+def test_the_progress_steps_of_the_validation():
+    """5 + 90 × (rows validated) // (rows), told after each slice of 1,000 rows when it is at
+    least 5 points above the last one told (5 % being told once the file is read), never for
+    the last slice (its 100 % comes with the draft). Expected values worked out by hand."""
+    from exchanges.services.reading import Table
+    from exchanges.services.validation import RowValidator
+
+    class Derivation:
+        def add(self, rows):
+            pass
+
+    columns = {f: i for i, f in enumerate(["last_name", "first_name", "birth_date", "sex", "status",
+                                           "shelter_address", "entry_date"])}
+
+    def told_for(n):
+        names = ("".join(chr(65 + i // 26 ** p % 26) for p in range(4)) for i in range(n))  # AAAA, BAAA…
+        table = Table("csv", list(columns), [(i + 2, [name, *samples.GOOD[0][1:]]) for i, name in enumerate(names)])
+        told, counts = [], workflow._Counts()
+        rows = list(workflow._validated_rows(table, RowValidator(PERIOD), columns, Derivation(), counts, told.append))
+        assert (len(rows), counts.rows, counts.errors, counts.warnings) == (n, n, 0, 0)
+        return told
+
+    assert told_for(1) == []  # one slice, the last
+    assert told_for(1011) == [94]  # 5 + 90 000 // 1 011 = 5 + 89
+    # 5 + 90 000 k // 30 001 for k = 1…30: 7, 10, 13, 16…; told from 10 on, every 6 points.
+    assert told_for(30001) == [10, 16, 22, 28, 34, 40, 46, 52, 58, 64, 70, 76, 82, 88, 94]
 
 
 def test_a_progress_that_cannot_be_written_does_not_stop_the_import(monkeypatch, caplog):
