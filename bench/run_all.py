@@ -87,8 +87,9 @@ def main(scripts):
         figures += _run(script, {**env, "DEBUG": env.get("DEBUG", "true")} if script != "bench_pages.py" else env)
     print("\n" + table(figures))
     goals = [f for f in figures if any(k in f for k in ("goal", "ratio_goal"))]
+    floors = [f for f in figures if any(k in f for k in ("floor", "ratio_floor"))]  # some have no goal
     print(f"\n{sum(1 for f in goals if _holds(f, 'goal'))}/{len(goals)} objectifs tenus, "
-          f"{sum(1 for f in goals if _holds(f, 'floor'))}/{sum(1 for f in figures if any(k in f for k in ('floor', 'ratio_floor')))} planchers.")
+          f"{sum(1 for f in floors if _holds(f, 'floor'))}/{len(floors)} planchers.")
 
 
 def _holds(f, kind):
