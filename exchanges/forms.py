@@ -93,8 +93,7 @@ class RowForm(forms.Form):
             initial = {f: row.raw.get(f, "") for f in ("last_name", "first_name", "birth_date", "shelter_address",
                                                         "entry_date", "agdref", "nationality")}
         else:
-            initial = {f: getattr(row, f) or "" for f in ("last_name", "first_name", "shelter_address", "agdref",
-                                                          "nationality")}
+            initial = {f: getattr(row, f) or "" for f in ("last_name", "first_name", "agdref", "nationality")}
             initial.update({f: getattr(row, f).strftime("%d/%m/%Y") if getattr(row, f) else ""
                             for f in ("birth_date", "entry_date")})
         if row.shelter_address:

@@ -287,9 +287,9 @@ def _fast_extent(block, max_rows, width):
       letters as the column limit (``CV`` is column 100: none in an ordinary list). A
       narrower column (``A``–``Z``) can cross no limit when ``Z`` × the row limit stays
       within the cell limit (the default settings); its column is then reported as 0.
-    - Rows: with the widest column seen so far (``width``: the blocks before; or this block's), a reference of
-      at most ``d`` digits, hence at most 10**d − 1, stays within every limit; only the
-      longer ones become numbers. ``exact`` is False when the block's rows are then
+    - Rows: with the widest column seen so far (``width``, that of the blocks before, or this
+      block's), a reference of at most ``d`` digits, hence at most 10**d − 1, stays within
+      every limit; only the longer ones become numbers. ``exact`` is False when the block's rows are then
       reported as that bound: the caller takes the exact walk if a wider column found
       later makes the bound cross a limit."""
     if _OTHER_CELL_TAG.search(block) or _PREFIXED.search(block):

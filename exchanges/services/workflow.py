@@ -257,8 +257,8 @@ def process_list(pk, *, progress=True):
             streaming = connection.vendor == "postgresql"
             # The second connection must never wait for this one: inside a caller's transaction
             # (which may hold the list's row) the progress is not written; nobody could see it.
-            told = progress and not (streaming and connection.in_atomic_block)
-            with _progress_writer(pk, enabled=told, side=streaming) as tell:
+            with_progress = progress and not (streaming and connection.in_atomic_block)
+            with _progress_writer(pk, enabled=with_progress, side=streaming) as tell:
                 rows = _validated_rows(table, validator, columns, derivation, counts, tell)
                 if not streaming:  # validated, with its progress, before the transaction
                     rows = _consume(list(rows))
